@@ -1,0 +1,200 @@
+"""The embedded DuckDB store: opening, locking, schema migrations, load bookkeeping.
+
+One DuckDB file holds events, reference data and the record of every load. DuckDB allows one
+writing process per file; a second gets :class:`StoreInUseError`. Each load runs in its own
+transaction, so an interrupted ingest leaves the store as it was before that load.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+from commsafe import __version__
+from commsafe.errors import NotAStoreError, SchemaVersionError, StoreError, StoreInUseError
+
+__all__ = [
+    "DEFAULT_STORE",
+    "SCHEMA_VERSION",
+    "Store",
+    "default_store_path",
+    "open_store",
+]
+
+DEFAULT_STORE = "commsafe.duckdb"
+
+
+def _migrations() -> list[tuple[int, str]]:
+    folder = resources.files("commsafe.store") / "migrations"
+    found = []
+    for entry in folder.iterdir():
+        m = re.match(r"(\d+)_.*\.sql$", entry.name)
+        if m:
+            found.append((int(m.group(1)), entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+SCHEMA_VERSION = max(v for v, _ in _migrations())
+
+
+def default_store_path() -> Path:
+    return Path(os.environ.get("COMMSAFE_STORE") or DEFAULT_STORE)
+
+
+def now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@dataclass
+class Store:
+    """An open store. ``con`` is the DuckDB connection; use :meth:`transaction` for writes."""
+
+    path: Path
+    con: duckdb.DuckDBPyConnection
+    read_only: bool = False
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """All or nothing: commits on success, rolls back on any exception (Ctrl-C included)."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield self.con
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
+
+    def next_load_id(self) -> int:
+        row = self.con.execute("SELECT nextval('load_id_seq')").fetchone()
+        assert row is not None
+        return int(row[0])
+
+    def schema_version(self) -> int:
+        return _schema_version(self.con)
+
+    def scalar(self, sql: str, params: list[object] | None = None) -> object:
+        row = self.con.execute(sql, params or []).fetchone()
+        return None if row is None else row[0]
+
+
+def _schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    has_meta = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'"
+    ).fetchone()
+    if not has_meta or not has_meta[0]:
+        return 0
+    row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        text = str(exc)
+        if "lock" in text.lower():
+            pid = re.search(r"PID (\d+)", text)
+            who = f" (process {pid.group(1)})" if pid else ""
+            raise StoreInUseError(
+                f"{path}: the store is in use by another process{who}. Wait for it to finish, "
+                "or use another store with --store PATH."
+            ) from None
+        if "not a valid DuckDB database" in text or "database file" in text.lower():
+            raise NotAStoreError(
+                f"{path}: this file is not a commsafe store (not a DuckDB database). "
+                "Give another path with --store, or move the file away."
+            ) from None
+        raise StoreError(f"{path}: cannot open the store: {text}") from None
+    except duckdb.Error as exc:
+        text = str(exc)
+        if "version" in text.lower() and "storage" in text.lower():
+            raise SchemaVersionError(
+                f"{path}: the store was written by a newer DuckDB than this commsafe uses. "
+                "Upgrade commsafe."
+            ) from None
+        raise NotAStoreError(
+            f"{path}: this file is not a commsafe store ({text.splitlines()[0]}). "
+            "Give another path with --store, or move the file away."
+        ) from None
+
+
+def open_store(path: Path | str | None = None, *, read_only: bool = False,
+               create: bool = True) -> Store:
+    """Open (and create or migrate) the store at ``path``.
+
+    Raises :class:`StoreInUseError` when another process writes to it,
+    :class:`NotAStoreError` for a file that is not DuckDB and
+    :class:`SchemaVersionError` for a store written by a newer commsafe.
+    """
+    p = Path(path) if path is not None else default_store_path()
+    if not p.exists():
+        if read_only or not create:
+            raise StoreError(
+                f"{p}: no store here yet. Load data first with 'commsafe ingest PATH' "
+                "or point at a store with --store PATH (or COMMSAFE_STORE)."
+            )
+        if p.parent and not p.parent.exists():
+            p.parent.mkdir(parents=True, exist_ok=True)
+    elif p.is_dir():
+        raise NotAStoreError(f"{p}: is a folder, not a store file. Give a file path with --store.")
+    con = _connect(p, read_only)
+    try:
+        version = _schema_version(con)
+        if version > SCHEMA_VERSION:
+            raise SchemaVersionError(
+                f"{p}: the store has schema version {version} but this commsafe "
+                f"({__version__}) knows up to version {SCHEMA_VERSION}. Upgrade commsafe."
+            )
+        if version < SCHEMA_VERSION:
+            if read_only:
+                raise StoreError(
+                    f"{p}: the store has schema version {version}; run any writing command "
+                    f"(e.g. 'commsafe ingest') to migrate it to version {SCHEMA_VERSION}."
+                )
+            _migrate(con, version)
+    except BaseException:
+        con.close()
+        raise
+    return Store(path=p, con=con, read_only=read_only)
+
+
+def _migrate(con: duckdb.DuckDBPyConnection, current: int) -> None:
+    if current == 0:
+        has_tables = con.execute(
+            "SELECT count(*) FROM information_schema.tables"
+        ).fetchone()
+        if has_tables and has_tables[0]:
+            raise NotAStoreError(
+                "this DuckDB file holds tables but is not a commsafe store. "
+                "Give another path with --store."
+            )
+    for version, sql in _migrations():
+        if version <= current:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(sql)
+            con.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(version)]
+            )
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
