@@ -82,7 +82,7 @@ class Store:
         self.con.execute("COMMIT")
 
     def next_load_id(self) -> int:
-        row = self.con.execute("SELECT nextval('load_id_seq')").fetchone()
+        row = self.con.execute("SELECT nextval('load_id_seq')").fetchall()[0]
         assert row is not None
         return int(row[0])
 
@@ -90,18 +90,18 @@ class Store:
         return _schema_version(self.con)
 
     def scalar(self, sql: str, params: list[object] | None = None) -> object:
-        row = self.con.execute(sql, params or []).fetchone()
-        return None if row is None else row[0]
+        rows = self.con.execute(sql, params or []).fetchall()
+        return rows[0][0] if rows else None
 
 
 def _schema_version(con: duckdb.DuckDBPyConnection) -> int:
     has_meta = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'"
-    ).fetchone()
+    ).fetchall()[0]
     if not has_meta or not has_meta[0]:
         return 0
-    row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-    return int(row[0]) if row else 0
+    rows = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
+    return int(rows[0][0]) if rows else 0
 
 
 def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
@@ -179,7 +179,7 @@ def _migrate(con: duckdb.DuckDBPyConnection, current: int) -> None:
     if current == 0:
         has_tables = con.execute(
             "SELECT count(*) FROM information_schema.tables"
-        ).fetchone()
+        ).fetchall()[0]
         if has_tables and has_tables[0]:
             raise NotAStoreError(
                 "this DuckDB file holds tables but is not a commsafe store. "

@@ -1,0 +1,413 @@
+"""The `commsafe` command line: thin commands over the modules.
+
+Errors raised on purpose (:class:`commsafe.errors.CommsafeError`) are printed as one clear
+message and exit with status 2; they never show a traceback.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from commsafe import __version__
+from commsafe.errors import CommsafeError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="commsafe",
+    help="Community safety strategic assessments from police.uk and partner data.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+reference_app = typer.Typer(help="Load geography lookups, boundaries and population.",
+                            no_args_is_help=True)
+fetch_app = typer.Typer(help="Download police.uk data or the real sample data.",
+                        no_args_is_help=True)
+app.add_typer(reference_app, name="reference")
+app.add_typer(fetch_app, name="fetch")
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+StoreOpt = Annotated[
+    Path | None,
+    typer.Option("--store", envvar="COMMSAFE_STORE",
+                 help="The DuckDB store file (default ./commsafe.duckdb).", show_default=False),
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or summaries.")]
+
+
+class OutFormat(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+class StatusFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+def _store_path(store: Path | None) -> Path:
+    from commsafe.store import default_store_path
+
+    return store if store is not None else default_store_path()
+
+
+@contextmanager
+def _progress(quiet: bool, label: str) -> Iterator[Any]:
+    if quiet:
+        yield None
+        return
+    progress = Progress(
+        TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TextColumn("{task.description}"), console=err, transient=True,
+    )
+    with progress:
+        yield progress
+
+
+@app.callback(invoke_without_command=True)
+def _root(
+    version: Annotated[bool, typer.Option("--version", help="Show the version.")] = False,
+) -> None:
+    if version:
+        out.print(f"commsafe {__version__}")
+        raise typer.Exit()
+
+
+# --- ingest ---------------------------------------------------------------------------------
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="police.uk CSV files, folders or .zip.")],
+    store: StoreOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Load police.uk street, outcomes and stop-and-search files into the store.
+
+    Folders are read recursively and zip archives member by member. A file already loaded is
+    a duplicate and adds nothing; a different file for a force-month already loaded replaces
+    it. Exit status 0 only when every file loaded (rejected rows are reported, not fatal).
+    """
+    from commsafe.store import open_store
+    from commsafe.store.ingest import ingest as run_ingest
+
+    with open_store(_store_path(store)) as st, _progress(quiet, "ingest") as bar:
+        task = bar.add_task("", total=None) if bar else None
+
+        def tick(path: str, done: int, total: int) -> None:
+            if bar is not None and task is not None:
+                bar.update(task, completed=done, total=total, description=Path(path).name)
+
+        try:
+            result = run_ingest(st, paths, progress=tick)
+        except KeyboardInterrupt:
+            err.print("interrupted: the store holds every file completed before the "
+                      "interruption and nothing of the one being loaded.")
+            raise typer.Exit(130) from None
+    if not quiet:
+        _print_ingest(result)
+    for f in result.failures:
+        err.print(f"[red]error:[/red] {f.message}", soft_wrap=True)
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+def _print_ingest(result: Any) -> None:
+    t = Table(title="Ingest", title_justify="left")
+    for col in ("kind", "files", "read", "loaded", "rejected", "duplicate"):
+        t.add_column(col, justify="right" if col not in ("kind",) else "left")
+    by_kind: dict[str, list[Any]] = {}
+    for rec in result.loads:
+        by_kind.setdefault(rec.kind, []).append(rec)
+    for kind, recs in sorted(by_kind.items()):
+        t.add_row(kind, f"{len(recs):,}", *(f"{sum(getattr(r, k) for r in recs):,}" for k in
+                  ("rows_read", "rows_loaded", "rows_rejected", "rows_duplicate")))
+    out.print(t)
+    for rec in result.loads:
+        if rec.status == "revised":
+            out.print(f"[yellow]revised:[/yellow] {rec.path}: {rec.note}", soft_wrap=True)
+    dups = [r for r in result.loads if r.status == "duplicate"]
+    if dups:
+        out.print(f"{len(dups)} file(s) were already loaded: nothing added from them.")
+    reasons: dict[str, int] = {}
+    for rec in result.loads:
+        for rj in rec.rejects:
+            reasons[rj.reason] = reasons.get(rj.reason, 0) + 1
+    if reasons:
+        out.print("Rejected rows by reason: " + ", ".join(
+            f"{k} {v:,}" for k, v in sorted(reasons.items(), key=lambda kv: -kv[1])
+        ) + " (see 'commsafe status' and the rejects table).")
+    for s in result.skipped:
+        out.print(f"[dim]skipped {s.path}: {s.reason}[/dim]", soft_wrap=True)
+
+
+# --- reference ------------------------------------------------------------------------------
+
+@reference_app.command("load")
+def reference_load(
+    paths: Annotated[list[Path], typer.Argument(help="Lookup CSVs, boundary GeoJSON, "
+                                                     "population CSVs, or folders of them.")],
+    year: Annotated[int | None, typer.Option(help="Population year, when the file name "
+                                                  "does not say.")] = None,
+    store: StoreOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Load ONS lookups, boundaries and population; then re-resolve every event to areas.
+
+    Files are recognised by their header (or GeoJSON properties), not their names.
+    """
+    from commsafe.reference import load_reference
+    from commsafe.reference.resolve import resolve_events
+    from commsafe.store import open_store
+
+    with open_store(_store_path(store)) as st:
+        with _progress(quiet, "reference") as bar:
+            task = bar.add_task("", total=None) if bar else None
+
+            def tick(path: str, done: int, total: int) -> None:
+                if bar is not None and task is not None:
+                    bar.update(task, completed=done, total=total, description=Path(path).name)
+
+            records = load_reference(st, paths, year=year, progress=tick)
+            with st.transaction() as con:
+                methods = resolve_events(con)
+    if quiet:
+        return
+    t = Table(title="Reference data", title_justify="left")
+    for col in ("file", "kind", "status", "read", "loaded", "rejected"):
+        t.add_column(col, justify="left" if col in ("file", "kind", "status") else "right")
+    for r in records:
+        t.add_row(Path(r.path).name, r.kind.removeprefix("reference:"), r.status,
+                  f"{r.rows_read:,}", f"{r.rows_loaded:,}", f"{r.rows_rejected:,}")
+    out.print(t)
+    if methods:
+        total = sum(methods.values())
+        out.print("Events re-resolved to areas: " + ", ".join(
+            f"{k} {v:,} ({100 * v / total:.1f}%)" for k, v in sorted(methods.items())))
+
+
+# --- counts ---------------------------------------------------------------------------------
+
+@app.command()
+def counts(
+    by: Annotated[str, typer.Option(help="Comma-separated dimensions: month, financial_year, "
+                                         "quarter, calendar_year, category, force, lsoa, ward, "
+                                         "district, csp, pfa.")],
+    where: Annotated[str | None, typer.Option(help="SQL condition, e.g. "
+                                                   "\"force='cambridgeshire'\".")] = None,
+    include_asb: Annotated[bool, typer.Option("--include-asb",
+                                              help="Count ASB beside crime.")] = False,
+    asb_only: Annotated[bool, typer.Option("--asb-only", help="Count ASB only.")] = False,
+    fmt: Annotated[OutFormat, typer.Option("--format", help="Output format.")] = OutFormat.table,
+    store: StoreOpt = None,
+) -> None:
+    """Count events by dimensions. Columns: the dimensions as named, then `count`.
+
+    Crime only by default (ASB is never crime). Area dimensions are resolved codes; events
+    that resolved nowhere are counted with an empty area.
+    """
+    from commsafe.measures.counts import count_events
+    from commsafe.store import open_store
+
+    dims = [d.strip() for d in by.split(",") if d.strip()]
+    with open_store(_store_path(store), read_only=True) as st:
+        table = count_events(st, dims, where=where, include_asb=include_asb, asb_only=asb_only)
+    _emit(table.to_pylist(), table.column_names, fmt, title="Counts")
+
+
+def _emit(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: OutFormat,
+          title: str) -> None:
+    if fmt is OutFormat.csv:
+        w = csv.writer(sys.stdout, lineterminator="\n")
+        w.writerow(columns)
+        for r in rows:
+            w.writerow(["" if r[c] is None else r[c] for c in columns])
+    elif fmt is OutFormat.json:
+        sys.stdout.write(json.dumps(list(rows), default=str, indent=1) + "\n")
+    else:
+        t = Table(title=title, title_justify="left")
+        for c in columns:
+            t.add_column(c, justify="right" if c == "count" else "left")
+        for r in rows:
+            t.add_row(*("(unknown)" if r[c] is None else
+                        f"{r[c]:,}" if isinstance(r[c], int) else str(r[c]) for c in columns))
+        out.print(t)
+
+
+# --- status ---------------------------------------------------------------------------------
+
+@app.command()
+def status(
+    fmt: Annotated[StatusFormat, typer.Option("--format", help="Output format.")] =
+    StatusFormat.table,
+    store: StoreOpt = None,
+) -> None:
+    """What is loaded and how good it is: force × month coverage (missing months flagged),
+    rows without location, LSOA vintage mix, unresolved share, rejects, repeated Crime IDs."""
+    from commsafe.store import open_store
+    from commsafe.store.status import store_status
+
+    with open_store(_store_path(store), read_only=True) as st:
+        report = store_status(st)
+    if fmt is StatusFormat.json:
+        sys.stdout.write(json.dumps(report, default=str, indent=1) + "\n")
+        return
+    _print_status(report)
+
+
+def _print_status(rep: dict[str, Any]) -> None:
+    tot = rep["totals"]
+    out.print(f"[bold]Store[/bold] {rep['store']} (schema {rep['schema_version']}): "
+              f"{tot['events']:,} street events ({tot['asb']:,} ASB), "
+              f"{tot['outcomes']:,} outcomes, {tot['stop_search']:,} stop and search")
+    missing = {(g["force"], g["kind"]): set(g["missing_months"]) for g in rep["missing_months"]}
+    for kind, rows in rep["coverage"].items():
+        if not rows:
+            continue
+        t = Table(title=f"Coverage: {kind.replace('_', ' ')} rows per force × month "
+                        "(— missing)", title_justify="left")
+        t.add_column("force")
+        t.add_column("year")
+        for m in ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+                  "Dec"):
+            t.add_column(m, justify="right")
+        grid: dict[tuple[str, str], dict[int, int]] = {}
+        for r in rows:
+            grid.setdefault((r["force"], r["month"][:4]), {})[int(r["month"][5:])] = r["rows"]
+        for (force, year), months in sorted(grid.items()):
+            gaps = missing.get((force, kind), set())
+            cells = []
+            for m in range(1, 13):
+                label = f"{year}-{m:02d}"
+                if m in months:
+                    cells.append(f"{months[m]:,}")
+                elif label in gaps:
+                    cells.append("[red]—[/red]")
+                else:
+                    cells.append("")
+            t.add_row(force, year, *cells)
+        out.print(t)
+    for g in rep["missing_months"]:
+        out.print(f"[red]missing:[/red] {g['force']} {g['kind']} has no rows for "
+                  f"{', '.join(g['missing_months'])}", soft_wrap=True)
+    t = Table(title="Street rows without location, and unresolved, per force × month",
+              title_justify="left")
+    for c in ("force", "month", "rows", "no location", "%", "ASB", "unresolved"):
+        t.add_column(c, justify="left" if c in ("force", "month") else "right")
+    for r in rep["location"]:
+        t.add_row(r["force"], r["month"], f"{r['rows']:,}", f"{r['no_location']:,}",
+                  f"{r['no_location_pct']:.1f}", f"{r['asb_rows']:,}", f"{r['unresolved']:,}")
+    out.print(t)
+    t = Table(title="Area resolution per force", title_justify="left")
+    for c in ("force", "events", "unresolved", "%", "no district", "no CSP",
+              "LSOA 2011", "LSOA 2021"):
+        t.add_column(c, justify="left" if c == "force" else "right")
+    vint: dict[str, list[int]] = {}
+    for r in rep["lsoa_vintages"]:
+        v = vint.setdefault(r["force"], [0, 0])
+        v[0] += r["lsoa_2011"]
+        v[1] += r["lsoa_2021"]
+    for r in rep["unresolved"]:
+        v = vint.get(r["force"], [0, 0])
+        t.add_row(r["force"], f"{r['events']:,}", f"{r['unresolved']:,}",
+                  f"{r['unresolved_pct']:.2f}", f"{r['no_district']:,}", f"{r['no_csp']:,}",
+                  f"{v[0]:,}", f"{v[1]:,}")
+    out.print(t)
+    methods = ", ".join(f"{r['force']} {r['resolution']} {r['events']:,} ({r['pct']}%)"
+                        for r in rep["resolution"])
+    if methods:
+        out.print(f"Resolution methods: {methods}", soft_wrap=True)
+    for r in rep["repeated_crime_ids"]:
+        out.print(f"{r['force']}: {r['crime_ids']:,} Crime IDs stand on more than one row "
+                  f"({r['rows']:,} rows, up to {r['max_rows_per_id']} per ID); all rows kept.")
+    if rep["rejects"]:
+        t = Table(title="Rejected rows by reason", title_justify="left")
+        for c in ("kind", "reason", "rows", "example"):
+            t.add_column(c, justify="right" if c == "rows" else "left")
+        for r in rep["rejects"]:
+            t.add_row(r["kind"], r["reason"], f"{r['rows']:,}", r["example"])
+        out.print(t)
+    else:
+        out.print("No rejected rows.")
+    t = Table(title="Loads", title_justify="left")
+    for c in ("kind", "status", "files", "read", "loaded", "rejected", "duplicate"):
+        t.add_column(c, justify="left" if c in ("kind", "status") else "right")
+    for r in rep["loads"]:
+        t.add_row(r["kind"], r["status"], f"{r['files']:,}", f"{r['rows_read']:,}",
+                  f"{r['rows_loaded']:,}", f"{r['rows_rejected']:,}", f"{r['rows_duplicate']:,}")
+    out.print(t)
+    if rep["reference"]:
+        out.print("Reference: " + "; ".join(f"{r['what']} {r['type']} {r['rows']:,}"
+                                            for r in rep["reference"]), soft_wrap=True)
+    else:
+        out.print("No reference data loaded: events cannot be resolved to areas. "
+                  "Load lookups with 'commsafe reference load PATH'.")
+
+
+# --- fetch ----------------------------------------------------------------------------------
+
+@fetch_app.command("police-uk")
+def fetch_police_uk(
+    force: Annotated[str, typer.Option(help="Force name or slug, e.g. cambridgeshire.")],
+    start: Annotated[str, typer.Option("--from", help="First month, YYYY-MM.")],
+    end: Annotated[str, typer.Option("--to", help="Last month, YYYY-MM.")],
+    dest: Annotated[Path, typer.Option(help="Folder to write YYYY-MM/ files into.")] =
+    Path("police-uk"),
+    base_url: Annotated[str, typer.Option(help="Archive location.")] =
+    "https://data.police.uk/data/archive/",
+    quiet: QuietOpt = False,
+) -> None:
+    """Download monthly archives from data.police.uk and extract one force's months."""
+    from commsafe.sources.fetch import fetch_police_uk as run
+
+    files = run(force, start, end, dest, base_url=base_url)
+    if not quiet:
+        out.print(f"{len(files)} file(s) written under {dest}. Next: commsafe ingest {dest}")
+
+
+@fetch_app.command("sample")
+def fetch_sample(
+    dest: Annotated[Path, typer.Option(help="Cache folder for the sample.")] =
+    Path(".commsafe-cache/sample"),
+    quiet: QuietOpt = False,
+) -> None:
+    """Obtain real sample data from the package index (West Yorkshire police.uk street files,
+    Census 2011 population, LSOA lookups and 2011 LSOA boundaries)."""
+    from commsafe.sources.fetch import fetch_sample as run
+
+    paths = run(dest)
+    if not quiet:
+        out.print(f"Sample data in {dest}: police.uk files in {paths.police_uk}, "
+                  f"reference files in {paths.reference} ({len(paths.files)} files).")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: runs the app, turning commsafe errors into one-line messages."""
+    try:
+        app(args=list(argv) if argv is not None else None, prog_name="commsafe")
+    except CommsafeError as exc:
+        err.print(f"[red]error:[/red] {exc}", soft_wrap=True)
+        return 2
+    except SystemExit as exc:
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,244 @@
+"""Resolving events to areas: LSOA (2021) → ward → district → CSP → police force area.
+
+Rules, in order (the method is recorded in ``events.resolution``):
+
+``code``
+    The published LSOA code is trusted: police.uk assigns it from the exact snap point, and
+    generalised boundaries are less precise than that. A 2021 code is used directly.
+    A 2011 code with no 2011→2021 lookup loaded still resolves upward through 2011 links
+    (e.g. LSOA 2011 → district), and is recorded as ``code``.
+``lookup``
+    A 2011 code with a single 2021 successor (ONS change codes U unchanged, M merged).
+``split-by-point``
+    A 2011 code with several 2021 successors (S split, X irregular): the successor whose
+    boundary contains the event's coordinates.
+``split-by-population``
+    As above but the point lies in none of the successors (or has no coordinates): the
+    successor with the largest population (latest year loaded), then the lowest code.
+``point-in-polygon``
+    No LSOA code, or one not in any loaded code list, but coordinates: the 2021 LSOA boundary
+    containing the point.
+``unresolved``
+    Nothing places the event. It is kept and counted as "unknown location", never dropped.
+
+A code's vintage (``lsoa_vintage``) is 2021 if it is only in the 2021 list, 2011 if only in the
+2011 list; codes in both (unchanged LSOAs) take the vintage most of their file's
+distinguishable codes have (police.uk mixed vintages around 2022), and by date on a tie
+(2011 before 2023).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import shapely
+
+__all__ = ["PointIndex", "ResolveCache", "resolve_events"]
+
+RESOLUTIONS = ("code", "lookup", "split-by-point", "split-by-population", "point-in-polygon",
+               "unresolved")
+
+
+@dataclass
+class PointIndex:
+    """Point-in-polygon lookup over one boundary type (EPSG:4326)."""
+
+    codes: np.ndarray
+    tree: shapely.STRtree
+    geoms: np.ndarray
+
+    @classmethod
+    def from_store(cls, con: duckdb.DuckDBPyConnection, area_type: str) -> PointIndex | None:
+        tbl = con.sql(
+            "SELECT area_code, geometry FROM boundaries WHERE area_type = $t ORDER BY area_code",
+            params={"t": area_type},
+        ).to_arrow_table()
+        if tbl.num_rows == 0:
+            return None
+        geoms = shapely.from_wkb(np.asarray(tbl.column("geometry").to_pylist(), dtype=object))
+        return cls(np.asarray(tbl.column("area_code").to_pylist(), dtype=object),
+                   shapely.STRtree(geoms), geoms)
+
+    def locate(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        """Code of the polygon containing each point (None where none; lowest code on ties)."""
+        out = np.full(len(lon), None, dtype=object)
+        if len(lon) == 0:
+            return out
+        points = shapely.points(lon, lat)
+        pidx, gidx = self.tree.query(points, predicate="intersects")
+        # several polygons can touch a point on a shared edge: keep the lowest code
+        order = np.lexsort((self.codes[gidx].astype(str), pidx))
+        pidx, gidx = pidx[order], gidx[order]
+        first = np.unique(pidx, return_index=True)[1]
+        out[pidx[first]] = self.codes[gidx[first]]
+        return out
+
+
+@dataclass
+class ResolveCache:
+    """Boundary indexes built once per process (they take a moment for 35k LSOAs)."""
+
+    indexes: dict[tuple[str, int], PointIndex | None] = field(default_factory=dict)
+
+    def index(self, con: duckdb.DuckDBPyConnection, area_type: str) -> PointIndex | None:
+        stamp = con.execute(
+            "SELECT coalesce(max(load_id), 0) + count(*) FROM boundaries WHERE area_type = ?",
+            [area_type],
+        ).fetchall()[0]
+        key = (area_type, int(stamp[0]) if stamp else 0)
+        if key not in self.indexes:
+            self.indexes[key] = PointIndex.from_store(con, area_type)
+        return self.indexes[key]
+
+
+_DEFAULT_CACHE = ResolveCache()
+
+
+def resolve_events(con: duckdb.DuckDBPyConnection, *, load_ids: Sequence[int] | None = None,
+                   cache: ResolveCache | None = None) -> dict[str, int]:
+    """Set lsoa_vintage, lsoa21_code, ward/district/csp/pfa codes and resolution.
+
+    Only events of ``load_ids`` (all events when None). Run inside the caller's transaction.
+    Returns the number of events per resolution method.
+    """
+    cache = cache or _DEFAULT_CACHE
+    scope = "TRUE" if load_ids is None else "list_contains($ids, e.load_id)"
+    params: dict[str, object] = {} if load_ids is None else {"ids": list(load_ids)}
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE r AS
+        WITH base AS (
+            SELECT e.load_id, e.row_number, e.month, e.lsoa_code, e.longitude, e.latitude,
+                   EXISTS (SELECT 1 FROM areas a WHERE a.area_type = 'lsoa21'
+                           AND a.area_code = e.lsoa_code) AS in21,
+                   EXISTS (SELECT 1 FROM areas a WHERE a.area_type = 'lsoa11'
+                           AND a.area_code = e.lsoa_code) AS in11
+            FROM events e WHERE {scope}
+        ), per_load AS (
+            SELECT load_id, count(*) FILTER (in21 AND NOT in11) AS n21,
+                   count(*) FILTER (in11 AND NOT in21) AS n11
+            FROM base GROUP BY load_id
+        )
+        SELECT b.*, CASE
+            WHEN in21 AND NOT in11 THEN 2021
+            WHEN in11 AND NOT in21 THEN 2011
+            WHEN in11 AND in21 THEN CASE WHEN n21 > n11 THEN 2021 WHEN n11 > n21 THEN 2011
+                                         WHEN month >= DATE '2023-01-01' THEN 2021 ELSE 2011 END
+            END::SMALLINT AS vintage,
+            (SELECT count(*) FROM area_links l WHERE l.from_type = 'lsoa11'
+               AND l.to_type = 'lsoa21' AND l.from_code = b.lsoa_code) AS n_succ
+        FROM base b JOIN per_load USING (load_id)
+    """, params)
+    _point_lookups(con, cache)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE r2 AS
+        WITH pop AS (
+            SELECT area_code, population FROM population
+            WHERE area_type = 'lsoa21' AND sex = 'persons' AND age_band = 'all'
+            QUALIFY row_number() OVER (PARTITION BY area_code ORDER BY year DESC) = 1
+        ), biggest AS (
+            SELECT l.from_code, arg_min(l.to_code, (-coalesce(p.population, -1), l.to_code))
+                   AS to_code
+            FROM area_links l LEFT JOIN pop p ON p.area_code = l.to_code
+            WHERE l.from_type = 'lsoa11' AND l.to_type = 'lsoa21'
+            GROUP BY l.from_code
+        ), single AS (
+            SELECT from_code, min(to_code) AS to_code FROM area_links
+            WHERE from_type = 'lsoa11' AND to_type = 'lsoa21'
+            GROUP BY from_code HAVING count(*) = 1
+        )
+        SELECT r.load_id, r.row_number, r.vintage, r.lsoa_code,
+            CASE
+              WHEN r.vintage = 2021 THEN r.lsoa_code
+              WHEN r.vintage = 2011 AND r.n_succ = 1 THEN s.to_code
+              WHEN r.vintage = 2011 AND r.n_succ > 1 AND EXISTS (
+                   SELECT 1 FROM area_links l WHERE l.from_type = 'lsoa11'
+                   AND l.to_type = 'lsoa21' AND l.from_code = r.lsoa_code
+                   AND l.to_code = pip.pip21) THEN pip.pip21
+              WHEN r.vintage = 2011 AND r.n_succ > 1 THEN bg.to_code
+              WHEN r.vintage IS NULL THEN pip.pip21
+            END AS lsoa21,
+            CASE
+              WHEN r.vintage = 2021 THEN 'code'
+              WHEN r.vintage = 2011 AND r.n_succ = 0 THEN 'code'
+              WHEN r.vintage = 2011 AND r.n_succ = 1 THEN 'lookup'
+              WHEN r.vintage = 2011 AND r.n_succ > 1 AND EXISTS (
+                   SELECT 1 FROM area_links l WHERE l.from_type = 'lsoa11'
+                   AND l.to_type = 'lsoa21' AND l.from_code = r.lsoa_code
+                   AND l.to_code = pip.pip21) THEN 'split-by-point'
+              WHEN r.vintage = 2011 THEN 'split-by-population'
+              WHEN pip.pip21 IS NOT NULL THEN 'point-in-polygon'
+              ELSE 'unresolved'
+            END AS method
+        FROM r
+        LEFT JOIN pip USING (load_id, row_number)
+        LEFT JOIN single s ON s.from_code = r.lsoa_code
+        LEFT JOIN biggest bg ON bg.from_code = r.lsoa_code
+    """)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE r3 AS
+        WITH link AS (
+            SELECT from_type, from_code, to_type,
+                   arg_max(to_code, (coalesce(vintage, 0), to_code)) AS to_code
+            FROM area_links GROUP BY ALL
+        )
+        SELECT r2.load_id, r2.row_number, r2.vintage, r2.lsoa21, r2.method,
+               w.to_code AS ward, coalesce(d21.to_code, d11.to_code) AS district
+        FROM r2
+        LEFT JOIN link w ON w.from_type = 'lsoa21' AND w.to_type = 'ward'
+             AND w.from_code = r2.lsoa21
+        LEFT JOIN link d21 ON d21.from_type = 'lsoa21' AND d21.to_type = 'district'
+             AND d21.from_code = r2.lsoa21
+        LEFT JOIN link d11 ON d11.from_type = 'lsoa11' AND d11.to_type = 'district'
+             AND d11.from_code = r2.lsoa_code AND r2.vintage = 2011
+    """)
+    con.execute("""
+        UPDATE events SET
+            lsoa_vintage = f.vintage, lsoa21_code = f.lsoa21, ward_code = f.ward,
+            district_code = f.district, csp_code = f.csp, pfa_code = f.pfa,
+            resolution = CASE WHEN f.method = 'code' AND f.lsoa21 IS NULL
+                              AND f.district IS NULL THEN 'unresolved' ELSE f.method END
+        FROM (
+            SELECT r3.*, c.to_code AS csp, p.to_code AS pfa
+            FROM r3
+            LEFT JOIN (SELECT from_code, arg_max(to_code, coalesce(vintage, 0)) AS to_code
+                       FROM area_links WHERE from_type = 'district' AND to_type = 'csp'
+                       GROUP BY from_code) c ON c.from_code = r3.district
+            LEFT JOIN (SELECT from_code, arg_max(to_code, coalesce(vintage, 0)) AS to_code
+                       FROM area_links WHERE from_type = 'district' AND to_type = 'pfa'
+                       GROUP BY from_code) p ON p.from_code = r3.district
+        ) f
+        WHERE events.load_id = f.load_id AND events.row_number = f.row_number
+    """)
+    counts = dict(con.execute(
+        "SELECT method, count(*) FROM r2 GROUP BY method"
+    ).fetchall())
+    for t in ("r", "r2", "r3", "pip"):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
+    return {k: int(v) for k, v in counts.items()}
+
+
+def _point_lookups(con: duckdb.DuckDBPyConnection, cache: ResolveCache) -> None:
+    """Fill temp table ``pip`` with the 2021 LSOA containing each event that needs one."""
+    need = con.sql("""
+        SELECT load_id, row_number, longitude, latitude FROM r
+        WHERE longitude IS NOT NULL AND latitude IS NOT NULL
+          AND (vintage IS NULL OR (vintage = 2011 AND n_succ > 1))
+    """).to_arrow_table()
+    found = pa.array([None] * need.num_rows, pa.string())
+    if need.num_rows:
+        index = cache.index(con, "lsoa21")
+        if index is not None:
+            codes = index.locate(need.column("longitude").to_numpy(),
+                                 need.column("latitude").to_numpy())
+            found = pa.array(codes.tolist(), pa.string())
+    pip = pa.table({"load_id": need.column("load_id"), "row_number": need.column("row_number"),
+                    "pip21": found})
+    con.register("pip_in", pip)
+    try:
+        con.execute("CREATE OR REPLACE TEMP TABLE pip AS SELECT * FROM pip_in")
+    finally:
+        con.unregister("pip_in")

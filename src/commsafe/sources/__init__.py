@@ -1,0 +1,1 @@
+"""Readers and fetchers for each publisher's data format."""

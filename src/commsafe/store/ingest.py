@@ -1,0 +1,353 @@
+"""Loading police.uk files into the store, exactly, idempotently and atomically.
+
+Rules (see docs/store.md):
+
+* every data row of a file is accounted for: ``rows_read = loaded + rejected + duplicate``;
+  rows are never de-duplicated within a file (identical ASB rows are distinct incidents);
+* idempotent per force × month × kind: the same file again is a *duplicate* (nothing added);
+  a different file for a force-month already loaded is a *revision* that replaces that
+  force-month's rows, and the load says which loads it replaced;
+* each file loads in its own transaction: an interrupted ingest leaves the store as it was
+  before the file being loaded;
+* two different files for the same force-month in one call are a conflict: neither is loaded.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+
+from commsafe import taxonomy
+from commsafe.errors import CommsafeError, FileFormatError
+from commsafe.reference.resolve import ResolveCache, resolve_events
+from commsafe.sources import police_uk
+from commsafe.sources.files import InputFile, Skipped, find_inputs
+from commsafe.store import Store, now
+from commsafe.store.loads import LoadRecord, Reject, record_load, sha256_bytes
+
+__all__ = ["FileFailure", "IngestResult", "ingest"]
+
+# UK bounding box (WGS84) with a margin: Scilly, Shetland and Northern Ireland lie inside.
+UK_LON = (-8.75, 1.85)
+UK_LAT = (49.8, 60.95)
+
+TABLE_OF_KIND = {"street": "events", "outcomes": "outcomes", "stop_search": "stop_search"}
+
+
+@dataclass(frozen=True)
+class FileFailure:
+    """A file that was not loaded at all, and why (the message says how to fix it)."""
+
+    path: str
+    message: str
+
+
+@dataclass
+class IngestResult:
+    loads: list[LoadRecord] = field(default_factory=list)
+    failures: list[FileFailure] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    def totals(self) -> dict[str, int]:
+        keys = ("rows_read", "rows_loaded", "rows_rejected", "rows_duplicate")
+        return {k: sum(getattr(r, k) for r in self.loads) for k in keys}
+
+
+@dataclass
+class _Planned:
+    file: InputFile
+    data: bytes
+    sha: str
+    parsed: police_uk.ParsedFile
+    force: str
+    months: list[str]
+
+
+def _file_months(parsed: police_uk.ParsedFile, name_month: str | None) -> list[str]:
+    if name_month:
+        return [name_month]
+    col = "month" if parsed.schema.kind != "stop_search" else "searched_at"
+    values = parsed.table.column(col).to_pylist()
+    months = sorted({v[:7] for v in values if len(v) >= 7 and v[4:5] == "-"})
+    return months
+
+
+def _file_force(parsed: police_uk.ParsedFile, name_force: str | None, path: str) -> str:
+    if name_force:
+        return name_force
+    if "reported_by" in parsed.table.column_names:
+        values = {v for v in parsed.table.column("reported_by").to_pylist() if v}
+        if len(values) == 1:
+            return police_uk.force_slug(values.pop())
+    raise FileFormatError(
+        f"{path}: cannot tell which police force this file is for. Name it as police.uk does "
+        "(YYYY-MM-<force>-street.csv, e.g. 2024-01-cambridgeshire-street.csv)."
+    )
+
+
+def _plan(file: InputFile) -> _Planned:
+    data = file.read()
+    parsed = police_uk.parse(data, file.path)
+    month, force, kind = police_uk.name_info(file.name)
+    if kind is not None and kind != parsed.schema.kind:
+        raise FileFormatError(
+            f"{file.path}: the name says a {kind.replace('_', '-')} file but the header is "
+            f"that of a {parsed.schema.kind.replace('_', '-')} file. Rename the file to match "
+            "its contents."
+        )
+    return _Planned(file, data, sha256_bytes(data), parsed,
+                    _file_force(parsed, force, file.path), _file_months(parsed, month))
+
+
+def ingest(store: Store, paths: Sequence[Path | str], *,
+           progress: Callable[[str, int, int], None] | None = None,
+           resolve: bool = True) -> IngestResult:
+    """Load every police.uk file under ``paths``. Per-file problems are collected, not raised.
+
+    ``progress(path, done, total)`` is called after each file.
+    """
+    inputs, skipped = find_inputs(paths)
+    result = IngestResult(skipped=skipped)
+    planned: list[_Planned] = []
+    for f in inputs:
+        try:
+            planned.append(_plan(f))
+        except CommsafeError as exc:
+            result.failures.append(FileFailure(f.path, str(exc)))
+    planned = _drop_conflicts(planned, result)
+    total = len(planned)
+    cache = ResolveCache()
+    for i, p in enumerate(planned, 1):
+        result.loads.append(_load_one(store, p, cache if resolve else None))
+        if progress:
+            progress(p.file.path, i, total)
+    return result
+
+
+def _drop_conflicts(planned: list[_Planned], result: IngestResult) -> list[_Planned]:
+    """Two different files claiming one force-month-kind in one call: load neither."""
+    claims: dict[tuple[str, str, str], list[_Planned]] = defaultdict(list)
+    for p in planned:
+        for m in p.months:
+            claims[(p.parsed.schema.kind, p.force, m)].append(p)
+    bad: set[int] = set()
+    for (kind, force, month), group in claims.items():
+        shas = {g.sha for g in group}
+        if len(shas) > 1:
+            names = " and ".join(sorted({g.file.path for g in group}))
+            for g in group:
+                if id(g) not in bad:
+                    bad.add(id(g))
+                    result.failures.append(FileFailure(
+                        g.file.path,
+                        f"{kind.replace('_', '-')} data for {force} {month} is in two different "
+                        f"files: {names}. Give only one of them (the newer download).",
+                    ))
+    # the same file twice in one call (a folder and its zip) is fine: the second is a duplicate
+    return [p for p in planned if id(p) not in bad]
+
+
+def _kill_point(stage: str) -> None:
+    """Test hook: COMMSAFE_TEST_KILL=<stage> makes the process kill -9 itself there."""
+    if os.environ.get("COMMSAFE_TEST_KILL") == stage:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _load_one(store: Store, p: _Planned, cache: ResolveCache | None) -> LoadRecord:
+    kind = p.parsed.schema.kind
+    table = TABLE_OF_KIND[kind]
+    started = now()
+    with store.transaction() as con:
+        load_id = store.next_load_id()
+        current = con.execute(
+            """SELECT load_id FROM loads WHERE sha256 = ? AND kind = ? AND replaced_by IS NULL
+               AND status IN ('loaded', 'revised')""",
+            [p.sha, kind],
+        ).fetchall()
+        if current:
+            rec = LoadRecord(
+                load_id, p.file.path, p.sha, kind, started, now(), force=p.force,
+                months=p.months, rows_read=p.parsed.rows_read,
+                rows_duplicate=p.parsed.rows_read, status="duplicate",
+                note=f"same file as load {current[0][0]}; nothing added",
+            )
+            record_load(con, rec)
+            return rec
+        previous = [r[0] for r in con.execute(
+            f"""SELECT DISTINCT load_id FROM {table} WHERE force = ? AND month IN
+                (SELECT CAST(m || '-01' AS DATE) FROM unnest(?::VARCHAR[]) t(m))""",
+            [p.force, p.months],
+        ).fetchall()]
+        if previous:
+            con.execute(
+                f"""DELETE FROM {table} WHERE force = ? AND month IN
+                    (SELECT CAST(m || '-01' AS DATE) FROM unnest(?::VARCHAR[]) t(m))""",
+                [p.force, p.months],
+            )
+            con.execute(
+                "UPDATE loads SET replaced_by = ? WHERE list_contains(?::BIGINT[], load_id)",
+                [load_id, previous],
+            )
+        name_month = police_uk.name_info(p.file.name)[0]
+        rejects = list(p.parsed.rejects)
+        loaded = _insert(con, table, kind, p, load_id, name_month, rejects)
+        _kill_point("mid-load")
+        if kind == "street" and cache is not None and loaded:
+            resolve_events(con, load_ids=[load_id], cache=cache)
+        status = "revised" if previous else "loaded"
+        note = (f"revised file: replaces {p.force} {', '.join(p.months)} from load(s) "
+                f"{', '.join(map(str, sorted(previous)))}") if previous else None
+        rec = LoadRecord(
+            load_id, p.file.path, p.sha, kind, started, now(), force=p.force, months=p.months,
+            rows_read=p.parsed.rows_read, rows_loaded=loaded, rows_rejected=len(rejects),
+            status=status, note=note, rejects=sorted(rejects, key=lambda r: r.row_number or 0),
+        )
+        record_load(con, rec)
+    return rec
+
+
+# --- validation and insertion ------------------------------------------------------------
+
+_COORD_CHECKS = f"""
+    WHEN (longitude = '') <> (latitude = '') THEN 'half_coordinates'
+    WHEN longitude <> '' AND (TRY_CAST(longitude AS DOUBLE) IS NULL
+                              OR TRY_CAST(latitude AS DOUBLE) IS NULL) THEN 'bad_coordinates'
+    WHEN longitude <> '' AND NOT (TRY_CAST(longitude AS DOUBLE) BETWEEN {UK_LON[0]} AND {UK_LON[1]}
+                              AND TRY_CAST(latitude AS DOUBLE) BETWEEN {UK_LAT[0]} AND {UK_LAT[1]})
+         THEN 'outside_uk'
+"""
+
+_MONTH_CHECKS = """
+    WHEN NOT regexp_full_match(trim(month), '\\d{4}-(0[1-9]|1[0-2])') THEN 'bad_month'
+    WHEN $name_month IS NOT NULL AND trim(month) <> $name_month THEN 'month_mismatch'
+"""
+
+_LOCAL_MONTH = (
+    "strftime(timezone('Europe/London', TRY_CAST(searched_at AS TIMESTAMPTZ)), '%Y-%m')"
+)
+
+_CHECKS = {
+    "street": _MONTH_CHECKS + "WHEN trim(category) = '' THEN 'missing_category'" + _COORD_CHECKS,
+    "outcomes": _MONTH_CHECKS + _COORD_CHECKS,
+    # police.uk files stop-and-search by the UK local month of the search
+    "stop_search": f"""
+    WHEN TRY_CAST(searched_at AS TIMESTAMPTZ) IS NULL THEN 'bad_date'
+    WHEN $name_month IS NOT NULL AND {_LOCAL_MONTH} <> $name_month THEN 'date_month_mismatch'
+    """ + _COORD_CHECKS,
+}
+
+_NULLIF = "NULLIF(trim({c}), '')"
+
+
+def _insert_sql(kind: str, table: str) -> str:
+    n = _NULLIF.format
+    coords = ("TRY_CAST(NULLIF(longitude, '') AS DOUBLE)",
+              "TRY_CAST(NULLIF(latitude, '') AS DOUBLE)")
+    if kind == "street":
+        std = taxonomy.sql_standard_name("trim(category)")
+        return f"""
+        INSERT INTO events (source, force, event_id, row_number, month, category, crime_type,
+            is_asb, reported_by, falls_within, longitude, latitude, location, lsoa_code,
+            lsoa_name, lsoa_vintage, lsoa21_code, ward_code, district_code, csp_code, pfa_code,
+            resolution, outcome, context, load_id)
+        SELECT 'police_uk', $force, {n(c='crime_id')}, _row, CAST(trim(month) || '-01' AS DATE),
+            trim(category), {std}, {std} = '{taxonomy.ASB}', {n(c='reported_by')},
+            {n(c='falls_within')}, {coords[0]}, {coords[1]}, {n(c='location')},
+            {n(c='lsoa_code')}, {n(c='lsoa_name')}, NULL, NULL, NULL, NULL, NULL, NULL,
+            'unresolved', {n(c='outcome')}, {n(c='context')}, $load_id
+        FROM checked WHERE reason IS NULL ORDER BY _row"""
+    if kind == "outcomes":
+        return f"""
+        INSERT INTO outcomes SELECT 'police_uk', $force, {n(c='crime_id')}, _row,
+            CAST(trim(month) || '-01' AS DATE), {n(c='reported_by')}, {n(c='falls_within')},
+            {coords[0]}, {coords[1]}, {n(c='location')}, {n(c='lsoa_code')},
+            {n(c='lsoa_name')}, {n(c='outcome_type')}, $load_id
+        FROM checked WHERE reason IS NULL ORDER BY _row"""
+    cols = [c for _, c in police_uk.STOP_SEARCH.columns]
+    values = []
+    for c in cols:
+        if c in ("latitude", "longitude"):
+            values.append(coords[0] if c == "longitude" else coords[1])
+        else:
+            values.append(n(c=c))
+    return f"""
+        INSERT INTO stop_search (source, force, row_number, month, {', '.join(cols)}, load_id)
+        SELECT 'police_uk', $force, _row,
+            CAST({_LOCAL_MONTH} || '-01' AS DATE), {', '.join(values)}, $load_id
+        FROM checked WHERE reason IS NULL ORDER BY _row"""
+
+
+_REASON_TEXT = {
+    "bad_month": ("Month", "is not a month in YYYY-MM form",
+                  "Fix the row, or re-download the file"),
+    "month_mismatch": ("Month", "disagrees with the month in the file name",
+                       "Check the file is the month its name says, or rename it"),
+    "missing_category": ("Crime type", "is empty", "Fix the row, or re-download the file"),
+    "half_coordinates": ("Longitude", "has only one of longitude and latitude",
+                         "Give both or neither"),
+    "bad_coordinates": ("Longitude", "is not a number", "Fix the coordinates"),
+    "outside_uk": ("Longitude", "lies outside the UK",
+                   "Check longitude and latitude are not swapped"),
+    "date_month_mismatch": ("Date", "falls in another month (UK time) than the file name says",
+                            "Check the file is the month its name says, or rename it"),
+    "bad_date": ("Date", "is not an ISO date-time (YYYY-MM-DDTHH:MM:SS)",
+                 "Fix the row, or re-download the file"),
+}
+
+
+def _insert(con: object, table: str, kind: str, p: _Planned, load_id: int,
+            name_month: str | None, rejects: list[Reject]) -> int:
+    import duckdb
+
+    assert isinstance(con, duckdb.DuckDBPyConnection)
+    staged = p.parsed.table
+    con.register("staged", staged)
+    try:
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE checked AS
+                SELECT *, CASE {_CHECKS[kind].replace('$name_month', '$nm')} END AS reason
+                FROM staged""",
+            {"nm": name_month},
+        )
+    finally:
+        con.unregister("staged")
+    bad = con.sql(
+        "SELECT * FROM checked WHERE reason IS NOT NULL ORDER BY _row"
+    ).to_arrow_table()
+    if bad.num_rows:
+        rejects.extend(_reject_rows(bad, p, kind))
+    params = {"force": p.force, "load_id": load_id}
+    con.execute(_insert_sql(kind, table), params)
+    loaded = con.execute("SELECT count(*) FROM checked WHERE reason IS NULL").fetchall()[0]
+    con.execute("DROP TABLE checked")
+    assert loaded is not None
+    return int(loaded[0])
+
+
+def _reject_rows(bad: pa.Table, p: _Planned, kind: str) -> Iterable[Reject]:
+    schema = p.parsed.schema
+    internal_cols = [c for _, c in schema.columns]
+    for row in bad.to_pylist():
+        header, what, fix = _REASON_TEXT[row["reason"]]
+        internal = schema.internal(header) or ""
+        value = row.get(internal, "")
+        if row["reason"] in ("half_coordinates", "bad_coordinates", "outside_uk"):
+            value = f"{row.get('longitude', '')}, {row.get('latitude', '')}"
+            header = "Longitude/Latitude"
+        line = row["_line"]
+        raw = police_uk._raw([row[c] for c in internal_cols])
+        yield Reject(
+            line, row["_row"], row["reason"],
+            f"{p.file.path} line {line}, column '{header}', value {value!r} {what}. {fix}.",
+            raw,
+        )

@@ -1,0 +1,111 @@
+"""What the store holds, and how good it is: the data-quality report behind `commsafe status`.
+
+Computes plain data (dicts and lists); the CLI renders it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from commsafe import periods
+from commsafe.store import Store
+
+__all__ = ["store_status"]
+
+
+def _rows(store: Store, sql: str, params: list[object] | None = None) -> list[dict[str, Any]]:
+    rel = store.con.execute(sql, params or [])
+    names = [d[0] for d in rel.description]
+    return [dict(zip(names, r, strict=True)) for r in rel.fetchall()]
+
+
+def store_status(store: Store) -> dict[str, Any]:
+    """Coverage, locations, vintages, resolution, rejects and loads, as JSON-ready data."""
+    kinds = {"street": "events", "outcomes": "outcomes", "stop_search": "stop_search"}
+    coverage: dict[str, list[dict[str, Any]]] = {}
+    for kind, table in kinds.items():
+        coverage[kind] = _rows(store, f"""
+            SELECT force, strftime(month, '%Y-%m') AS month, count(*) AS rows
+            FROM {table} GROUP BY ALL ORDER BY force, month""")
+    gaps: list[dict[str, Any]] = []
+    forces = sorted({r["force"] for rows in coverage.values() for r in rows})
+    for force in forces:
+        have_any = sorted({r["month"] for rows in coverage.values() for r in rows
+                           if r["force"] == force})
+        span = [periods.month_label(m)
+                for m in periods.month_range(have_any[0], have_any[-1])]
+        for kind, rows in coverage.items():
+            have = {r["month"] for r in rows if r["force"] == force}
+            if not have:
+                continue
+            missing = [m for m in span if m not in have]
+            if missing:
+                gaps.append({"force": force, "kind": kind, "missing_months": missing})
+    location = _rows(store, """
+        SELECT force, strftime(month, '%Y-%m') AS month, count(*) AS rows,
+               count(*) FILTER (longitude IS NULL) AS no_location,
+               round(100.0 * count(*) FILTER (longitude IS NULL) / count(*), 1)
+                   AS no_location_pct,
+               count(*) FILTER (is_asb) AS asb_rows,
+               count(*) FILTER (resolution = 'unresolved') AS unresolved
+        FROM events GROUP BY ALL ORDER BY force, month""")
+    vintages = _rows(store, """
+        SELECT force, strftime(month, '%Y-%m') AS month,
+               count(*) FILTER (lsoa_vintage = 2011) AS lsoa_2011,
+               count(*) FILTER (lsoa_vintage = 2021) AS lsoa_2021,
+               count(*) FILTER (lsoa_vintage IS NULL) AS lsoa_unknown
+        FROM events GROUP BY ALL ORDER BY force, month""")
+    resolution = _rows(store, """
+        SELECT force, resolution, count(*) AS events,
+               round(100.0 * count(*) / sum(count(*)) OVER (PARTITION BY force), 2) AS pct
+        FROM events GROUP BY force, resolution ORDER BY force, resolution""")
+    unresolved = _rows(store, """
+        SELECT force, count(*) AS events,
+               count(*) FILTER (resolution = 'unresolved') AS unresolved,
+               round(100.0 * count(*) FILTER (resolution = 'unresolved') / count(*), 2)
+                   AS unresolved_pct,
+               count(*) FILTER (district_code IS NULL) AS no_district,
+               count(*) FILTER (csp_code IS NULL) AS no_csp
+        FROM events GROUP BY force ORDER BY force""")
+    rejects = _rows(store, """
+        SELECT l.kind, r.reason, count(*) AS rows, any_value(r.detail) AS example
+        FROM rejects r JOIN loads l USING (load_id) GROUP BY ALL ORDER BY rows DESC""")
+    repeated_ids = _rows(store, """
+        SELECT force, count(*) AS crime_ids, sum(n) AS rows, max(n) AS max_rows_per_id,
+               any_value(event_id) AS example
+        FROM (SELECT force, event_id, count(*) AS n FROM events
+              WHERE event_id IS NOT NULL GROUP BY ALL HAVING count(*) > 1)
+        GROUP BY force ORDER BY force""")
+    loads = _rows(store, """
+        SELECT kind, status, count(*) AS files, sum(rows_read) AS rows_read,
+               sum(rows_loaded) AS rows_loaded, sum(rows_rejected) AS rows_rejected,
+               sum(rows_duplicate) AS rows_duplicate
+        FROM loads GROUP BY ALL ORDER BY kind, status""")
+    totals = _rows(store, """
+        SELECT (SELECT count(*) FROM events) AS events,
+               (SELECT count(*) FROM events WHERE is_asb) AS asb,
+               (SELECT count(*) FROM outcomes) AS outcomes,
+               (SELECT count(*) FROM stop_search) AS stop_search""")[0]
+    reference = _rows(store, """
+        SELECT 'areas' AS what, area_type AS type, count(*) AS rows FROM areas GROUP BY ALL
+        UNION ALL SELECT 'links', from_type || '→' || to_type, count(*) FROM area_links
+            GROUP BY ALL
+        UNION ALL SELECT 'boundaries', area_type, count(*) FROM boundaries GROUP BY ALL
+        UNION ALL SELECT 'population', area_type || ' ' || year || ' (' || source || ')',
+            count(DISTINCT area_code) FROM population GROUP BY ALL
+        ORDER BY 1, 2""")
+    return {
+        "store": str(store.path),
+        "schema_version": store.schema_version(),
+        "totals": totals,
+        "coverage": coverage,
+        "missing_months": gaps,
+        "location": location,
+        "lsoa_vintages": vintages,
+        "resolution": resolution,
+        "unresolved": unresolved,
+        "rejects": rejects,
+        "repeated_crime_ids": repeated_ids,
+        "loads": loads,
+        "reference": reference,
+    }
