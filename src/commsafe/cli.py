@@ -11,11 +11,12 @@ import json
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -39,8 +40,9 @@ fetch_app = typer.Typer(help="Download police.uk data or the real sample data.",
 app.add_typer(reference_app, name="reference")
 app.add_typer(fetch_app, name="fetch")
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+# Piped or captured output is not squeezed to 80 columns: tables stay readable in logs.
+out = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
+err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 140)
 
 StoreOpt = Annotated[
     Path | None,
@@ -50,13 +52,13 @@ StoreOpt = Annotated[
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or summaries.")]
 
 
-class OutFormat(str, Enum):
+class OutFormat(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
 
 
-class StatusFormat(str, Enum):
+class StatusFormat(StrEnum):
     table = "table"
     json = "json"
 
@@ -175,17 +177,16 @@ def reference_load(
     from commsafe.reference.resolve import resolve_events
     from commsafe.store import open_store
 
-    with open_store(_store_path(store)) as st:
-        with _progress(quiet, "reference") as bar:
-            task = bar.add_task("", total=None) if bar else None
+    with open_store(_store_path(store)) as st, _progress(quiet, "reference") as bar:
+        task = bar.add_task("", total=None) if bar else None
 
-            def tick(path: str, done: int, total: int) -> None:
-                if bar is not None and task is not None:
-                    bar.update(task, completed=done, total=total, description=Path(path).name)
+        def tick(path: str, done: int, total: int) -> None:
+            if bar is not None and task is not None:
+                bar.update(task, completed=done, total=total, description=Path(path).name)
 
-            records = load_reference(st, paths, year=year, progress=tick)
-            with st.transaction() as con:
-                methods = resolve_events(con)
+        records = load_reference(st, paths, year=year, progress=tick)
+        with st.transaction() as con:
+            methods = resolve_events(con)
     if quiet:
         return
     t = Table(title="Reference data", title_justify="left")
@@ -270,6 +271,10 @@ def status(
     _print_status(report)
 
 
+def _compact(n: int) -> str:
+    return f"{n:,}" if n < 1000 else f"{n / 1000:.1f}k"
+
+
 def _print_status(rep: dict[str, Any]) -> None:
     tot = rep["totals"]
     out.print(f"[bold]Store[/bold] {rep['store']} (schema {rep['schema_version']}): "
@@ -280,12 +285,13 @@ def _print_status(rep: dict[str, Any]) -> None:
         if not rows:
             continue
         t = Table(title=f"Coverage: {kind.replace('_', ' ')} rows per force × month "
-                        "(— missing)", title_justify="left")
-        t.add_column("force")
-        t.add_column("year")
+                        "(— missing)", title_justify="left", box=box.SIMPLE_HEAD,
+                  padding=(0, 1), pad_edge=False)
+        t.add_column("force", no_wrap=True)
+        t.add_column("year", no_wrap=True)
         for m in ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
                   "Dec"):
-            t.add_column(m, justify="right")
+            t.add_column(m, justify="right", no_wrap=True)
         grid: dict[tuple[str, str], dict[int, int]] = {}
         for r in rows:
             grid.setdefault((r["force"], r["month"][:4]), {})[int(r["month"][5:])] = r["rows"]
@@ -295,7 +301,7 @@ def _print_status(rep: dict[str, Any]) -> None:
             for m in range(1, 13):
                 label = f"{year}-{m:02d}"
                 if m in months:
-                    cells.append(f"{months[m]:,}")
+                    cells.append(_compact(months[m]))
                 elif label in gaps:
                     cells.append("[red]—[/red]")
                 else:
@@ -303,8 +309,8 @@ def _print_status(rep: dict[str, Any]) -> None:
             t.add_row(force, year, *cells)
         out.print(t)
     for g in rep["missing_months"]:
-        out.print(f"[red]missing:[/red] {g['force']} {g['kind']} has no rows for "
-                  f"{', '.join(g['missing_months'])}", soft_wrap=True)
+        out.print(f"[red]missing:[/red] {g['force']} {g['kind'].replace('_', ' ')} has no "
+                  f"rows for {', '.join(g['missing_ranges'])}", soft_wrap=True)
     t = Table(title="Street rows without location, and unresolved, per force × month",
               title_justify="left")
     for c in ("force", "month", "rows", "no location", "%", "ASB", "unresolved"):

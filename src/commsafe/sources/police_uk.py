@@ -179,7 +179,7 @@ def parse(data: bytes, path: str, *, force_exact: bool = False) -> ParsedFile:
     """Parse a police.uk CSV held in memory. Raises FileFormatError for unusable files."""
     data, header = _decode_header(data, path)
     schema = detect_kind(header, path)
-    names = []
+    names: list[str] = []
     for h in header:
         name = schema.internal(h)
         names.append(name if name is not None else f"extra_{len(names)}")

@@ -19,6 +19,17 @@ def _rows(store: Store, sql: str, params: list[object] | None = None) -> list[di
     return [dict(zip(names, r, strict=True)) for r in rel.fetchall()]
 
 
+def _ranges(months: list[str]) -> list[str]:
+    """['2019-03', '2019-04', '2019-06'] → ['2019-03…2019-04', '2019-06']."""
+    out: list[list[str]] = []
+    for m in months:
+        if out and periods.month_label(periods.add_months(out[-1][-1], 1)) == m:
+            out[-1].append(m)
+        else:
+            out.append([m])
+    return [r[0] if len(r) == 1 else f"{r[0]}…{r[-1]} ({len(r)} months)" for r in out]
+
+
 def store_status(store: Store) -> dict[str, Any]:
     """Coverage, locations, vintages, resolution, rejects and loads, as JSON-ready data."""
     kinds = {"street": "events", "outcomes": "outcomes", "stop_search": "stop_search"}
@@ -28,19 +39,14 @@ def store_status(store: Store) -> dict[str, Any]:
             SELECT force, strftime(month, '%Y-%m') AS month, count(*) AS rows
             FROM {table} GROUP BY ALL ORDER BY force, month""")
     gaps: list[dict[str, Any]] = []
-    forces = sorted({r["force"] for rows in coverage.values() for r in rows})
-    for force in forces:
-        have_any = sorted({r["month"] for rows in coverage.values() for r in rows
-                           if r["force"] == force})
-        span = [periods.month_label(m)
-                for m in periods.month_range(have_any[0], have_any[-1])]
-        for kind, rows in coverage.items():
-            have = {r["month"] for r in rows if r["force"] == force}
-            if not have:
-                continue
-            missing = [m for m in span if m not in have]
+    for kind, rows in coverage.items():
+        for force in sorted({r["force"] for r in rows}):
+            have = sorted(r["month"] for r in rows if r["force"] == force)
+            span = [periods.month_label(m) for m in periods.month_range(have[0], have[-1])]
+            missing = [m for m in span if m not in set(have)]
             if missing:
-                gaps.append({"force": force, "kind": kind, "missing_months": missing})
+                gaps.append({"force": force, "kind": kind, "missing_months": missing,
+                             "missing_ranges": _ranges(missing)})
     location = _rows(store, """
         SELECT force, strftime(month, '%Y-%m') AS month, count(*) AS rows,
                count(*) FILTER (longitude IS NULL) AS no_location,
