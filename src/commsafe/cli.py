@@ -289,9 +289,9 @@ def _print_status(rep: dict[str, Any]) -> None:
                   padding=(0, 1), pad_edge=False)
         t.add_column("force", no_wrap=True)
         t.add_column("year", no_wrap=True)
-        for m in ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
-                  "Dec"):
-            t.add_column(m, justify="right", no_wrap=True)
+        for name in ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
+                     "Nov", "Dec"):
+            t.add_column(name, justify="right", no_wrap=True)
         grid: dict[tuple[str, str], dict[int, int]] = {}
         for r in rows:
             grid.setdefault((r["force"], r["month"][:4]), {})[int(r["month"][5:])] = r["rows"]

@@ -96,7 +96,9 @@ STOP_SEARCH = Schema(
 KINDS: dict[str, Schema] = {s.kind: s for s in (STREET, OUTCOMES, STOP_SEARCH)}
 
 _NAME_RE = re.compile(
-    r"^(?P<month>\d{4}-\d{2})-(?P<force>[a-z0-9-]+?)-(?P<kind>street|outcomes|stop-and-search)\.csv$",
+    # a real month only: '2024-13-x-street.csv' is not a police.uk name (and 2024-13 no date)
+    r"^(?P<month>\d{4}-(?:0[1-9]|1[0-2]))-(?P<force>[a-z0-9-]+?)"
+    r"-(?P<kind>street|outcomes|stop-and-search)\.csv$",
     re.IGNORECASE,
 )
 
@@ -110,12 +112,22 @@ def name_info(name: str) -> tuple[str | None, str | None, str | None]:
     return m.group("month"), m.group("force").lower(), kind
 
 
+# Forces whose police.uk slug is not their name without 'Police'/'Constabulary'.
+_SLUG_ALIASES = {
+    "of-northern-ireland": "northern-ireland",  # Police Service of Northern Ireland
+    "psni": "northern-ireland",
+    "british-transport": "btp",
+    "hampshire-and-isle-of-wight": "hampshire",
+}
+
+
 def force_slug(text: str) -> str:
     """'Cambridgeshire Constabulary' → 'cambridgeshire' (the slug police.uk uses in names)."""
-    t = text.lower().replace("&", "and")
+    t = text.lower().replace("&", " and ")
     for word in ("constabulary", "police service", "police force", "police"):
-        t = t.replace(word, " ")
+        t = re.sub(rf"\b{word}\b", " ", t)
     t = re.sub(r"[^a-z0-9]+", "-", t).strip("-")
+    t = _SLUG_ALIASES.get(t, t)
     return t or "unknown"
 
 
@@ -241,6 +253,8 @@ def _parse_fast(data: bytes, path: str, schema: Schema, header: list[str],
     lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
     if lines != table.num_rows + 1:
         return None  # embedded newlines or blank lines: only the exact parser knows lines
+    if data.count(b"\r") != data.count(b"\r\n"):
+        return None  # a lone CR (even inside quotes) ends a line for the exact parser
     rows = pa.array(range(1, table.num_rows + 1), pa.int64())
     table = table.append_column("_row", rows).append_column("_line", pc.add(rows, 1))
     return ParsedFile(path, schema, header, _finish(table, schema, names), [], fast=True)
@@ -261,8 +275,19 @@ def _parse_exact(data: bytes, path: str, schema: Schema, header: list[str],
     rejects: list[Reject] = []
     row = 0
     prev_line = reader.line_num
-    for fields in reader:
+    while True:
         start_line = prev_line + 1
+        try:
+            fields = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            # e.g. a field running on for more than 128 KiB after an unclosed quote
+            raise FileFormatError(
+                f"{path} line {start_line}: cannot read the record starting here ({exc}); a "
+                "quoted field probably lacks its closing quote. Fix the line, or re-download "
+                "the file."
+            ) from None
         prev_line = reader.line_num
         if not fields:
             continue  # blank line: not a record
@@ -273,7 +298,7 @@ def _parse_exact(data: bytes, path: str, schema: Schema, header: list[str],
                 start_line, row, "wrong_field_count",
                 f"{path} line {start_line}: {len(fields)} fields where the header has {width} "
                 "(a truncated or broken line). Fix the line, or re-download the file.",
-                raw,
+                _printable(raw),
             ))
             continue
         bad = next((i for i, f in enumerate(fields) if _SURROGATE.search(f)), None)
@@ -285,7 +310,7 @@ def _parse_exact(data: bytes, path: str, schema: Schema, header: list[str],
                 start_line, row, "not_utf8",
                 f"{path} line {start_line}, column '{header[bad]}': bytes {shown!r} are not "
                 "UTF-8. Save the file as UTF-8 (police.uk files are), or fix the value.",
-                raw.encode("utf-8", errors="surrogateescape").decode("utf-8", "replace"),
+                _printable(raw),
             ))
             continue
         for col, value in zip(columns, fields, strict=True):
@@ -297,6 +322,11 @@ def _parse_exact(data: bytes, path: str, schema: Schema, header: list[str],
         | {"_row": pa.array(row_numbers, pa.int64()), "_line": pa.array(line_numbers, pa.int64())}
     )
     return ParsedFile(path, schema, header, _finish(table, schema, names), rejects, fast=False)
+
+
+def _printable(text: str) -> str:
+    """Text with undecodable bytes (surrogate escapes) shown as U+FFFD, safe to store."""
+    return text.encode("utf-8", errors="surrogateescape").decode("utf-8", "replace")
 
 
 def _raw(fields: list[str]) -> str:

@@ -1,0 +1,363 @@
+"""Benchmark: commsafe's full ingest against plain CSV parsing of the same police.uk files.
+
+Usage::
+
+    python benchmarks/bench_ingest.py --data ../shared/data/police-uk --out docs/benchmarks.md
+    python benchmarks/bench_ingest.py --data DIR --out FILE --repeat 5
+
+Every ``*.csv`` under ``--data`` (street, outcomes, stop-and-search) is read by each method;
+each method runs ``--repeat`` times and the best time is reported:
+
+* ``pandas.read_csv(path)`` with default arguments: the baseline the project compares against;
+* ``pandas.read_csv(path, dtype=str, keep_default_na=False)``, for reference;
+* ``pyarrow.csv.read_csv(path)``;
+* commsafe's full ingest (parsing, validation, storing, area resolution) into a fresh store,
+  without reference data and, when :mod:`commsafe.reference` offers ``load_reference``, with
+  the geography and population reference data pre-loaded (loading it is not timed: the
+  pre-loaded store file is copied for each run);
+* a re-ingest of the same files into that store (every file a duplicate).
+
+An ingest is timed from the ``ingest`` call to the store being closed (so the data is on
+disk); creating the store and its schema is not timed. The table goes to stdout and, with the
+machine, the date and the command, to the ``--out`` markdown file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import platform
+import shlex
+import shutil
+import sys
+import tempfile
+import time
+import warnings
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from commsafe.store import Store, open_store
+from commsafe.store.ingest import IngestResult, ingest
+
+STORE_NAME = "bench.duckdb"
+BASELINE = "pandas.read_csv (defaults)"
+REFERENCE_DIRS = ("geography", "population")
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """The best of several runs of one method."""
+
+    method: str
+    rows: int
+    seconds: float
+    note: str = ""
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds > 0 else float("inf")
+
+
+@dataclass(frozen=True)
+class ReferenceSetup:
+    """A store file with reference data pre-loaded, or why there is none."""
+
+    template: Path | None
+    note: str
+
+
+# --- the methods -------------------------------------------------------------------------
+
+def pandas_default(files: Sequence[Path]) -> int:
+    rows = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # mixed-type DtypeWarnings are part of the baseline
+        for f in files:
+            rows += len(pd.read_csv(f))
+    return rows
+
+
+def pandas_str(files: Sequence[Path]) -> int:
+    return sum(len(pd.read_csv(f, dtype=str, keep_default_na=False)) for f in files)
+
+
+def pyarrow_csv(files: Sequence[Path]) -> int:
+    return sum(pacsv.read_csv(f).num_rows for f in files)
+
+
+def check_ingest(result: IngestResult, *, expect_duplicates: bool) -> int:
+    """Rows read; fails loudly if a file failed or a load is not what the benchmark expects."""
+    if result.failures:
+        first = result.failures[0]
+        raise RuntimeError(f"{len(result.failures)} file(s) failed, e.g. {first.path}: "
+                           f"{first.message}")
+    totals = result.totals()
+    if expect_duplicates:
+        accounted = totals["rows_duplicate"]
+    else:
+        accounted = totals["rows_loaded"] + totals["rows_rejected"]
+    if accounted != totals["rows_read"]:
+        raise RuntimeError(f"unexpected ingest outcome: {totals}")
+    return totals["rows_read"]
+
+
+def timed_ingest(store_path: Path, files: Sequence[Path], *, expect_duplicates: bool = False
+                 ) -> tuple[int, float]:
+    """Open the store (untimed), then time ``ingest`` up to and including closing the store."""
+    store: Store = open_store(store_path)
+    try:
+        start = time.perf_counter()
+        result = ingest(store, files)
+    finally:
+        store.close()
+    seconds = time.perf_counter() - start
+    return check_ingest(result, expect_duplicates=expect_duplicates), seconds
+
+
+# --- measuring ---------------------------------------------------------------------------
+
+def best_of(method: str, run: Callable[[], int], repeat: int) -> Measurement:
+    """Time ``run`` (which returns a row count) ``repeat`` times and keep the fastest."""
+    best = float("inf")
+    rows = 0
+    for _ in range(repeat):
+        gc.collect()
+        start = time.perf_counter()
+        rows = run()
+        best = min(best, time.perf_counter() - start)
+    return Measurement(method, rows, best)
+
+
+def best_ingest(method: str, files: Sequence[Path], repeat: int, template: Path | None,
+                workdir: Path) -> tuple[Measurement, Measurement]:
+    """Full ingest into a fresh store (a copy of ``template`` if given), then a re-ingest."""
+    fresh: list[tuple[int, float]] = []
+    again: list[tuple[int, float]] = []
+    for i in range(repeat):
+        store_path = workdir / f"run-{i}-{STORE_NAME}"
+        if template is not None:
+            shutil.copy2(template, store_path)
+        gc.collect()
+        fresh.append(timed_ingest(store_path, files))
+        gc.collect()
+        again.append(timed_ingest(store_path, files, expect_duplicates=True))
+        store_path.unlink()
+    rows, seconds = min(fresh, key=lambda m: m[1])
+    re_rows, re_seconds = min(again, key=lambda m: m[1])
+    return (Measurement(method, rows, seconds),
+            Measurement(f"{method}: re-ingest (all duplicates)", re_rows, re_seconds))
+
+
+def prepare_reference(reference_dirs: Sequence[Path], workdir: Path) -> ReferenceSetup:
+    """Load the reference data into a template store once (untimed)."""
+    try:
+        from commsafe.reference import load_reference
+    except ImportError as exc:
+        return ReferenceSetup(None, f"reference data not loaded: commsafe.reference has no "
+                                    f"load_reference yet ({exc})")
+    missing = [str(d) for d in reference_dirs if not d.is_dir()]
+    if missing:
+        return ReferenceSetup(None, f"reference data not loaded: missing {', '.join(missing)}")
+    template = workdir / f"reference-{STORE_NAME}"
+    start = time.perf_counter()
+    with open_store(template) as store:
+        load_reference(store, list(reference_dirs))
+    seconds = time.perf_counter() - start
+    return ReferenceSetup(template, f"reference data loaded once in {seconds:.1f} s (not timed) "
+                                    f"from {', '.join(str(d) for d in reference_dirs)}")
+
+
+def run_all(files: Sequence[Path], repeat: int, reference_dirs: Sequence[Path],
+            log: Callable[[str], None]) -> tuple[list[Measurement], ReferenceSetup]:
+    for f in files:  # warm the page cache so that no method pays for the first disk read
+        f.read_bytes()
+    results: list[Measurement] = []
+    for name, fn in ((BASELINE, pandas_default),
+                     ("pandas.read_csv (dtype=str, keep_default_na=False)", pandas_str),
+                     ("pyarrow.csv.read_csv", pyarrow_csv)):
+        log(f"timing {name} …")
+        results.append(best_of(name, lambda fn=fn: fn(files), repeat))
+    with tempfile.TemporaryDirectory(prefix="commsafe-bench-") as tmp:
+        workdir = Path(tmp)
+        log("timing commsafe ingest, no reference data …")
+        plain, plain_again = best_ingest("commsafe ingest, no reference data", files, repeat,
+                                         None, workdir)
+        results.append(plain)
+        log("loading reference data (not timed) …")
+        reference = prepare_reference(reference_dirs, workdir)
+        log(reference.note)
+        if reference.template is not None:
+            log("timing commsafe ingest, reference data pre-loaded …")
+            with_ref, with_ref_again = best_ingest(
+                "commsafe ingest, reference data pre-loaded", files, repeat,
+                reference.template, workdir)
+            results += [with_ref, with_ref_again]
+        else:
+            results.append(plain_again)
+    return results, reference
+
+
+# --- reporting ---------------------------------------------------------------------------
+
+def table_rows(results: Sequence[Measurement]) -> list[list[str]]:
+    base = next(m for m in results if m.method == BASELINE)
+    return [[m.method, f"{m.rows:,}", f"{m.seconds:.3f}", f"{m.rows_per_second:,.0f}",
+             f"{m.seconds / base.seconds:.2f}×"] for m in results]
+
+
+HEADER = ["method", "rows", "best s", "rows/s", "time ÷ pandas"]
+
+
+def text_table(results: Sequence[Measurement]) -> str:
+    body = table_rows(results)
+    widths = [max(len(r[i]) for r in [HEADER, *body]) for i in range(len(HEADER))]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
+
+    return "\n".join([line(HEADER), line(["-" * w for w in widths]), *map(line, body)])
+
+
+def markdown_table(results: Sequence[Measurement]) -> str:
+    lines = ["| " + " | ".join(HEADER) + " |", "|---|" + "---:|" * (len(HEADER) - 1)]
+    lines += ["| " + " | ".join(r) + " |" for r in table_rows(results)]
+    return "\n".join(lines)
+
+
+def verdict(results: Sequence[Measurement]) -> str:
+    """One sentence on the goal 'full ingest no slower than pandas' parse alone'."""
+    base = next(m for m in results if m.method == BASELINE)
+    full = [m for m in results if m.method.startswith("commsafe ingest") and "re-ingest"
+            not in m.method]
+    slowest = max(full, key=lambda m: m.seconds)
+    ratio = slowest.seconds / base.seconds
+    what = f"commsafe's full ingest ({slowest.method.removeprefix('commsafe ingest, ')})"
+    if ratio <= 1:
+        return (f"Goal reached: {what} takes {slowest.seconds:.2f} s against "
+                f"{base.seconds:.2f} s for pandas' default parse alone, {1 / ratio:.2f}× faster.")
+    return (f"Goal not reached: {what} takes {slowest.seconds:.2f} s against "
+            f"{base.seconds:.2f} s for pandas' default parse alone, {ratio:.2f}× as long.")
+
+
+def describe_files(files: Sequence[Path]) -> str:
+    kinds: Counter[str] = Counter()
+    for f in files:
+        name = f.name.lower()
+        kind = next((k for k in ("stop-and-search", "outcomes", "street")
+                     if name.endswith(f"-{k}.csv")), "other")
+        kinds[kind] += 1
+    size = sum(f.stat().st_size for f in files) / 1e6
+    parts = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+    return f"{len(files)} CSV files ({parts}), {size:.1f} MB"
+
+
+def machine() -> list[str]:
+    return [
+        f"platform: {platform.platform()} ({platform.machine()})",
+        f"CPUs: {os.cpu_count()}",
+        f"Python: {platform.python_version()} ({platform.python_implementation()})",
+        f"duckdb {duckdb.__version__}, pandas {pd.__version__}, pyarrow {pa.__version__}",
+    ]
+
+
+def markdown(results: Sequence[Measurement], reference: ReferenceSetup, files: Sequence[Path],
+             data: Path, repeat: int, command: str) -> str:
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    bullets = "\n".join(f"- {m}" for m in machine())
+    return f"""# Benchmarks
+
+## Ingest against CSV parsing
+
+Run on {when} with
+
+```
+{command}
+```
+
+Machine:
+
+{bullets}
+
+Data: {describe_files(files)} under `{data}`. Each method reads every file; the best of
+{repeat} run(s) is shown. "time ÷ pandas" is each method's time divided by that of
+`pandas.read_csv(path)` with default arguments (the baseline).
+
+{markdown_table(results)}
+
+{verdict(results)}
+
+Notes:
+
+- commsafe's ingest is the whole job: parsing, validation, storing in DuckDB and area
+  resolution. It is timed from the `ingest` call to the store being closed (data on disk);
+  creating a fresh store and its schema is not timed.
+- Reference data: {reference.note}.
+- The re-ingest loads the same files into the store just filled: every file is a duplicate,
+  so it measures reading, hashing and parsing plus the duplicate check.
+- The page cache was warmed by reading every file once before timing.
+"""
+
+
+# --- command line ------------------------------------------------------------------------
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--data", type=Path, required=True,
+                        help="folder of data.police.uk CSVs (searched recursively)")
+    parser.add_argument("--out", type=Path, required=True, help="markdown file to write")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per method (best is kept)")
+    parser.add_argument("--reference", type=Path, nargs="*", default=None,
+                        help="reference folders (default: geography and population beside "
+                             "--data)")
+    args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    data: Path = args.data
+    if not data.is_dir():
+        print(f"bench_ingest: {data}: no such folder. Give the folder of data.police.uk CSVs "
+              "with --data (e.g. ../shared/data/police-uk).", file=sys.stderr)
+        return 1
+    files = sorted(data.rglob("*.csv"))
+    if not files:
+        print(f"bench_ingest: {data}: no CSV files in this folder or its sub-folders.",
+              file=sys.stderr)
+        return 1
+    reference_dirs = args.reference if args.reference is not None else [
+        data.parent / d for d in REFERENCE_DIRS]
+
+    def log(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    log(f"{describe_files(files)}; best of {args.repeat}")
+    results, reference = run_all(files, args.repeat, reference_dirs, log)
+    command = shlex.join(["python", *sys.argv]) if argv is None else shlex.join(
+        ["python", "benchmarks/bench_ingest.py", *argv])
+    print(text_table(results))
+    print()
+    print(verdict(results))
+    if reference.template is None:
+        print(reference.note)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(markdown(results, reference, files, data, args.repeat, command),
+                        encoding="utf-8")
+    log(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
