@@ -108,29 +108,49 @@ def resolve_events(con: duckdb.DuckDBPyConnection, *, load_ids: Sequence[int] | 
     cache = cache or _DEFAULT_CACHE
     scope = "TRUE" if load_ids is None else "list_contains($ids, e.load_id)"
     params: dict[str, object] = {} if load_ids is None else {"ids": list(load_ids)}
+    has_reference = con.execute(
+        "SELECT EXISTS (SELECT 1 FROM areas) OR EXISTS (SELECT 1 FROM boundaries)"
+    ).fetchall()[0][0]
+    if not has_reference:
+        # nothing to resolve against: every event stays (or becomes) unresolved
+        n = con.execute(f"""UPDATE events e SET lsoa_vintage = NULL, lsoa21_code = NULL,
+            ward_code = NULL, district_code = NULL, csp_code = NULL, pfa_code = NULL,
+            resolution = 'unresolved' WHERE {scope}""", params).fetchall()[0][0]
+        return {"unresolved": int(n)} if n else {}
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE r AS
         WITH base AS (
-            SELECT e.load_id, e.row_number, e.month, e.lsoa_code, e.longitude, e.latitude,
-                   EXISTS (SELECT 1 FROM areas a WHERE a.area_type = 'lsoa21'
-                           AND a.area_code = e.lsoa_code) AS in21,
-                   EXISTS (SELECT 1 FROM areas a WHERE a.area_type = 'lsoa11'
-                           AND a.area_code = e.lsoa_code) AS in11
+            SELECT e.load_id, e.row_number, e.month, e.lsoa_code, e.longitude, e.latitude
             FROM events e WHERE {scope}
+        ), wanted AS (SELECT DISTINCT lsoa_code FROM base WHERE lsoa_code IS NOT NULL
+        ), codes AS (
+            SELECT area_code, bool_or(area_type = 'lsoa21') AS in21,
+                   bool_or(area_type = 'lsoa11') AS in11
+            FROM areas WHERE area_type IN ('lsoa11', 'lsoa21')
+              AND area_code IN (SELECT lsoa_code FROM wanted)
+            GROUP BY area_code
+        ), succ AS (
+            SELECT from_code, count(*) AS n_succ FROM area_links
+            WHERE from_type = 'lsoa11' AND to_type = 'lsoa21'
+              AND from_code IN (SELECT lsoa_code FROM wanted)
+            GROUP BY from_code
+        ), b AS (
+            SELECT base.*, coalesce(codes.in21, false) AS in21,
+                   coalesce(codes.in11, false) AS in11, coalesce(succ.n_succ, 0) AS n_succ
+            FROM base LEFT JOIN codes ON codes.area_code = base.lsoa_code
+            LEFT JOIN succ ON succ.from_code = base.lsoa_code
         ), per_load AS (
             SELECT load_id, count(*) FILTER (in21 AND NOT in11) AS n21,
                    count(*) FILTER (in11 AND NOT in21) AS n11
-            FROM base GROUP BY load_id
+            FROM b GROUP BY load_id
         )
         SELECT b.*, CASE
             WHEN in21 AND NOT in11 THEN 2021
             WHEN in11 AND NOT in21 THEN 2011
             WHEN in11 AND in21 THEN CASE WHEN n21 > n11 THEN 2021 WHEN n11 > n21 THEN 2011
                                          WHEN month >= DATE '2023-01-01' THEN 2021 ELSE 2011 END
-            END::SMALLINT AS vintage,
-            (SELECT count(*) FROM area_links l WHERE l.from_type = 'lsoa11'
-               AND l.to_type = 'lsoa21' AND l.from_code = b.lsoa_code) AS n_succ
-        FROM base b JOIN per_load USING (load_id)
+            END::SMALLINT AS vintage
+        FROM b JOIN per_load USING (load_id)
     """, params)
     _point_lookups(con, cache)
     con.execute("""
@@ -154,10 +174,8 @@ def resolve_events(con: duckdb.DuckDBPyConnection, *, load_ids: Sequence[int] | 
             CASE
               WHEN r.vintage = 2021 THEN r.lsoa_code
               WHEN r.vintage = 2011 AND r.n_succ = 1 THEN s.to_code
-              WHEN r.vintage = 2011 AND r.n_succ > 1 AND EXISTS (
-                   SELECT 1 FROM area_links l WHERE l.from_type = 'lsoa11'
-                   AND l.to_type = 'lsoa21' AND l.from_code = r.lsoa_code
-                   AND l.to_code = pip.pip21) THEN pip.pip21
+              WHEN r.vintage = 2011 AND r.n_succ > 1 AND inside.to_code IS NOT NULL
+                   THEN pip.pip21
               WHEN r.vintage = 2011 AND r.n_succ > 1 THEN bg.to_code
               WHEN r.vintage IS NULL THEN pip.pip21
             END AS lsoa21,
@@ -165,10 +183,8 @@ def resolve_events(con: duckdb.DuckDBPyConnection, *, load_ids: Sequence[int] | 
               WHEN r.vintage = 2021 THEN 'code'
               WHEN r.vintage = 2011 AND r.n_succ = 0 THEN 'code'
               WHEN r.vintage = 2011 AND r.n_succ = 1 THEN 'lookup'
-              WHEN r.vintage = 2011 AND r.n_succ > 1 AND EXISTS (
-                   SELECT 1 FROM area_links l WHERE l.from_type = 'lsoa11'
-                   AND l.to_type = 'lsoa21' AND l.from_code = r.lsoa_code
-                   AND l.to_code = pip.pip21) THEN 'split-by-point'
+              WHEN r.vintage = 2011 AND r.n_succ > 1 AND inside.to_code IS NOT NULL
+                   THEN 'split-by-point'
               WHEN r.vintage = 2011 THEN 'split-by-population'
               WHEN pip.pip21 IS NOT NULL THEN 'point-in-polygon'
               ELSE 'unresolved'
@@ -177,6 +193,9 @@ def resolve_events(con: duckdb.DuckDBPyConnection, *, load_ids: Sequence[int] | 
         LEFT JOIN pip USING (load_id, row_number)
         LEFT JOIN single s ON s.from_code = r.lsoa_code
         LEFT JOIN biggest bg ON bg.from_code = r.lsoa_code
+        LEFT JOIN area_links inside ON inside.from_type = 'lsoa11'
+             AND inside.to_type = 'lsoa21' AND inside.from_code = r.lsoa_code
+             AND inside.to_code = pip.pip21
     """)
     con.execute("""
         CREATE OR REPLACE TEMP TABLE r3 AS

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,15 +33,45 @@ class Skipped:
     reason: str
 
 
+# What reading a damaged, encrypted or oddly compressed zip member can raise.
+_ZIP_READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError,
+                    NotImplementedError, OSError)
+
+
 def _file_reader(p: Path) -> Callable[[], bytes]:
-    return p.read_bytes
+    def read() -> bytes:
+        try:
+            return p.read_bytes()
+        except OSError as exc:
+            raise InputError(
+                f"{p}: cannot read the file ({exc.strerror or exc}). Check it exists and you "
+                "may read it."
+            ) from None
+    return read
 
 
-def _member_reader(archive: bytes | Path, member: str) -> Callable[[], bytes]:
+def _read_member(zf: zipfile.ZipFile, member: str, display: str) -> bytes:
+    try:
+        return zf.read(member)
+    except _ZIP_READ_ERRORS as exc:
+        raise InputError(
+            f"{display}: cannot read this zip member ({exc}); the archive is damaged, "
+            "encrypted or uses an unsupported compression. Download it again, or unzip it "
+            "with another tool and give the folder."
+        ) from None
+
+
+def _member_reader(archive: bytes | Path, member: str, display: str) -> Callable[[], bytes]:
     def read() -> bytes:
         src = io.BytesIO(archive) if isinstance(archive, bytes) else archive
-        with zipfile.ZipFile(src) as zf:
-            return zf.read(member)
+        try:
+            zf = zipfile.ZipFile(src)
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise InputError(
+                f"{display}: cannot open the zip archive again ({exc}). Download it again."
+            ) from None
+        with zf:
+            return _read_member(zf, member, display)
     return read
 
 
@@ -48,7 +79,7 @@ def _walk_zip(display: str, source: bytes | Path, depth: int,
               found: list[InputFile], skipped: list[Skipped]) -> None:
     try:
         zf = zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source)
-    except zipfile.BadZipFile:
+    except (zipfile.BadZipFile, EOFError, OSError):
         raise InputError(
             f"{display}: not a readable zip archive (it may be truncated). "
             "Download it again, or unzip it and give the folder."
@@ -64,12 +95,13 @@ def _walk_zip(display: str, source: bytes | Path, depth: int,
                 skipped.append(Skipped(inner, "hidden or system file"))
             elif lower.endswith(".csv"):
                 found.append(InputFile(inner, info.filename.rsplit("/", 1)[-1],
-                                       _member_reader(source, info.filename)))
+                                       _member_reader(source, info.filename, inner)))
             elif lower.endswith(".zip"):
                 if depth >= MAX_ZIP_DEPTH:
                     skipped.append(Skipped(inner, f"zip nested more than {MAX_ZIP_DEPTH} deep"))
                 else:
-                    _walk_zip(inner, zf.read(info.filename), depth + 1, found, skipped)
+                    _walk_zip(inner, _read_member(zf, info.filename, inner), depth + 1,
+                              found, skipped)
             else:
                 skipped.append(Skipped(inner, "not a CSV file"))
 

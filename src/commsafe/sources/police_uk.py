@@ -34,6 +34,7 @@ __all__ = [
     "force_slug",
     "name_info",
     "parse",
+    "sniff",
 ]
 
 
@@ -187,6 +188,12 @@ def _decode_header(data: bytes, path: str) -> tuple[bytes, list[str]]:
     return data, _split_header(text)
 
 
+def sniff(data: bytes, path: str) -> Schema:
+    """The kind of a police.uk file from its header alone (FileFormatError if none)."""
+    _, header = _decode_header(data, path)
+    return detect_kind(header, path)
+
+
 def parse(data: bytes, path: str, *, force_exact: bool = False) -> ParsedFile:
     """Parse a police.uk CSV held in memory. Raises FileFormatError for unusable files."""
     data, header = _decode_header(data, path)
@@ -331,5 +338,6 @@ def _printable(text: str) -> str:
 
 def _raw(fields: list[str]) -> str:
     buf = io.StringIO()
-    csv.writer(buf, lineterminator="").writerow(fields)
-    return buf.getvalue()
+    # with lineterminator="" a value holding CR or LF would not be quoted (Python 3.11)
+    csv.writer(buf, lineterminator="\r\n").writerow(fields)
+    return buf.getvalue().removesuffix("\r\n")

@@ -18,9 +18,11 @@ import os
 import signal
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 
 from commsafe import taxonomy
@@ -64,27 +66,23 @@ class IngestResult:
 
 
 @dataclass
-class _Planned:
+class _Meta:
+    """What a file claims, found without loading it: kind, force, months and checksum."""
+
     file: InputFile
-    data: bytes
     sha: str
-    parsed: police_uk.ParsedFile
+    kind: str
     force: str
     months: list[str]
 
 
-def _file_months(parsed: police_uk.ParsedFile, name_month: str | None) -> list[str]:
-    if name_month:
-        return [name_month]
+def _file_months(parsed: police_uk.ParsedFile) -> list[str]:
     col = "month" if parsed.schema.kind != "stop_search" else "searched_at"
     values = parsed.table.column(col).to_pylist()
-    months = sorted({v[:7] for v in values if len(v) >= 7 and v[4:5] == "-"})
-    return months
+    return sorted({v[:7] for v in values if len(v) >= 7 and v[4:5] == "-"})
 
 
-def _file_force(parsed: police_uk.ParsedFile, name_force: str | None, path: str) -> str:
-    if name_force:
-        return name_force
+def _file_force(parsed: police_uk.ParsedFile, path: str) -> str:
     if "reported_by" in parsed.table.column_names:
         values = {v for v in parsed.table.column("reported_by").to_pylist() if v}
         if len(values) == 1:
@@ -95,18 +93,34 @@ def _file_force(parsed: police_uk.ParsedFile, name_force: str | None, path: str)
     )
 
 
-def _plan(file: InputFile) -> _Planned:
+def _scan(file: InputFile) -> _Meta:
+    """Checksum and claims of a file; parses it only when its name does not say them."""
     data = file.read()
-    parsed = police_uk.parse(data, file.path)
+    schema = police_uk.sniff(data, file.path)
     month, force, kind = police_uk.name_info(file.name)
-    if kind is not None and kind != parsed.schema.kind:
+    if kind is not None and kind != schema.kind:
         raise FileFormatError(
             f"{file.path}: the name says a {kind.replace('_', '-')} file but the header is "
-            f"that of a {parsed.schema.kind.replace('_', '-')} file. Rename the file to match "
+            f"that of a {schema.kind.replace('_', '-')} file. Rename the file to match "
             "its contents."
         )
-    return _Planned(file, data, sha256_bytes(data), parsed,
-                    _file_force(parsed, force, file.path), _file_months(parsed, month))
+    if month is None or force is None:
+        parsed = police_uk.parse(data, file.path)
+        months = [month] if month else _file_months(parsed)
+        force = force or _file_force(parsed, file.path)
+    else:
+        months = [month]
+    return _Meta(file, sha256_bytes(data), schema.kind, force, months)
+
+
+def _parse(meta: _Meta) -> police_uk.ParsedFile:
+    return police_uk.parse(meta.file.read(), meta.file.path)
+
+
+def _current_loads(store: Store) -> set[tuple[str, str]]:
+    return {(k, s) for k, s in store.con.execute(
+        "SELECT kind, sha256 FROM loads WHERE replaced_by IS NULL "
+        "AND status IN ('loaded', 'revised')").fetchall()}
 
 
 def ingest(store: Store, paths: Sequence[Path | str], *,
@@ -114,36 +128,56 @@ def ingest(store: Store, paths: Sequence[Path | str], *,
            resolve: bool = True) -> IngestResult:
     """Load every police.uk file under ``paths``. Per-file problems are collected, not raised.
 
-    ``progress(path, done, total)`` is called after each file.
+    Files are scanned first (checksums, and the force-months they claim, so that conflicts
+    are found before anything loads), then loaded one transaction each, the next file being
+    parsed in a worker thread while the current one is stored. ``progress(path, done, total)``
+    is called after each file.
     """
     inputs, skipped = find_inputs(paths)
     result = IngestResult(skipped=skipped)
-    planned: list[_Planned] = []
+    metas: list[_Meta] = []
     for f in inputs:
         try:
-            planned.append(_plan(f))
+            metas.append(_scan(f))
         except CommsafeError as exc:
             result.failures.append(FileFailure(f.path, str(exc)))
-    planned = _drop_conflicts(planned, result)
-    total = len(planned)
+    metas = _drop_conflicts(metas, result)
+    total = len(metas)
     cache = ResolveCache()
-    for i, p in enumerate(planned, 1):
-        result.loads.append(_load_one(store, p, cache if resolve else None))
-        if progress:
-            progress(p.file.path, i, total)
+    current = _current_loads(store)
+    ahead: dict[int, Future[police_uk.ParsedFile]] = {}
+    with ThreadPoolExecutor(max_workers=1) as pool:
+
+        def prefetch(i: int) -> None:
+            if i < total and i not in ahead and (metas[i].kind, metas[i].sha) not in current:
+                ahead[i] = pool.submit(_parse, metas[i])
+
+        prefetch(0)
+        for i, meta in enumerate(metas):
+            prefetch(i + 1)
+            try:
+                future = ahead.pop(i, None)
+                rec = _load_one(store, meta, future, cache if resolve else None)
+            except CommsafeError as exc:
+                result.failures.append(FileFailure(meta.file.path, str(exc)))
+                continue
+            result.loads.append(rec)
+            if rec.status in ("loaded", "revised"):
+                current.add((meta.kind, meta.sha))
+            if progress:
+                progress(meta.file.path, i + 1, total)
     return result
 
 
-def _drop_conflicts(planned: list[_Planned], result: IngestResult) -> list[_Planned]:
+def _drop_conflicts(metas: list[_Meta], result: IngestResult) -> list[_Meta]:
     """Two different files claiming one force-month-kind in one call: load neither."""
-    claims: dict[tuple[str, str, str], list[_Planned]] = defaultdict(list)
-    for p in planned:
-        for m in p.months:
-            claims[(p.parsed.schema.kind, p.force, m)].append(p)
+    claims: dict[tuple[str, str, str], list[_Meta]] = defaultdict(list)
+    for m in metas:
+        for month in m.months:
+            claims[(m.kind, m.force, month)].append(m)
     bad: set[int] = set()
     for (kind, force, month), group in claims.items():
-        shas = {g.sha for g in group}
-        if len(shas) > 1:
+        if len({g.sha for g in group}) > 1:
             names = " and ".join(sorted({g.file.path for g in group}))
             for g in group:
                 if id(g) not in bad:
@@ -154,7 +188,7 @@ def _drop_conflicts(planned: list[_Planned], result: IngestResult) -> list[_Plan
                         f"files: {names}. Give only one of them (the newer download).",
                     ))
     # the same file twice in one call (a folder and its zip) is fine: the second is a duplicate
-    return [p for p in planned if id(p) not in bad]
+    return [m for m in metas if id(m) not in bad]
 
 
 def _kill_point(stage: str) -> None:
@@ -163,54 +197,58 @@ def _kill_point(stage: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-def _load_one(store: Store, p: _Planned, cache: ResolveCache | None) -> LoadRecord:
-    kind = p.parsed.schema.kind
+def _load_one(store: Store, meta: _Meta, future: Future[police_uk.ParsedFile] | None,
+              cache: ResolveCache | None) -> LoadRecord:
+    kind = meta.kind
     table = TABLE_OF_KIND[kind]
     started = now()
     with store.transaction() as con:
         load_id = store.next_load_id()
-        current = con.execute(
-            """SELECT load_id FROM loads WHERE sha256 = ? AND kind = ? AND replaced_by IS NULL
-               AND status IN ('loaded', 'revised')""",
-            [p.sha, kind],
+        same = con.execute(
+            """SELECT load_id, rows_read FROM loads WHERE sha256 = ? AND kind = ?
+               AND replaced_by IS NULL AND status IN ('loaded', 'revised')""",
+            [meta.sha, kind],
         ).fetchall()
-        if current:
+        if same:
+            if future is not None:
+                future.cancel()
             rec = LoadRecord(
-                load_id, p.file.path, p.sha, kind, started, now(), force=p.force,
-                months=p.months, rows_read=p.parsed.rows_read,
-                rows_duplicate=p.parsed.rows_read, status="duplicate",
-                note=f"same file as load {current[0][0]}; nothing added",
+                load_id, meta.file.path, meta.sha, kind, started, now(), force=meta.force,
+                months=meta.months, rows_read=same[0][1], rows_duplicate=same[0][1],
+                status="duplicate", note=f"same file as load {same[0][0]}; nothing added",
             )
             record_load(con, rec)
             return rec
+        parsed = future.result() if future is not None else _parse(meta)
         previous = [r[0] for r in con.execute(
             f"""SELECT DISTINCT load_id FROM {table} WHERE force = ? AND month IN
                 (SELECT CAST(m || '-01' AS DATE) FROM unnest(?::VARCHAR[]) t(m))""",
-            [p.force, p.months],
+            [meta.force, meta.months],
         ).fetchall()]
         if previous:
             con.execute(
                 f"""DELETE FROM {table} WHERE force = ? AND month IN
                     (SELECT CAST(m || '-01' AS DATE) FROM unnest(?::VARCHAR[]) t(m))""",
-                [p.force, p.months],
+                [meta.force, meta.months],
             )
             con.execute(
                 "UPDATE loads SET replaced_by = ? WHERE list_contains(?::BIGINT[], load_id)",
                 [load_id, previous],
             )
-        name_month = police_uk.name_info(p.file.name)[0]
-        rejects = list(p.parsed.rejects)
-        loaded = _insert(con, table, kind, p, load_id, name_month, rejects)
+        name_month = police_uk.name_info(meta.file.name)[0]
+        rejects = list(parsed.rejects)
+        loaded = _insert(con, table, kind, meta, parsed, load_id, name_month, rejects)
         _kill_point("mid-load")
         if kind == "street" and cache is not None and loaded:
             resolve_events(con, load_ids=[load_id], cache=cache)
         status = "revised" if previous else "loaded"
-        note = (f"revised file: replaces {p.force} {', '.join(p.months)} from load(s) "
+        note = (f"revised file: replaces {meta.force} {', '.join(meta.months)} from load(s) "
                 f"{', '.join(map(str, sorted(previous)))}") if previous else None
         rec = LoadRecord(
-            load_id, p.file.path, p.sha, kind, started, now(), force=p.force, months=p.months,
-            rows_read=p.parsed.rows_read, rows_loaded=loaded, rows_rejected=len(rejects),
-            status=status, note=note, rejects=sorted(rejects, key=lambda r: r.row_number or 0),
+            load_id, meta.file.path, meta.sha, kind, started, now(), force=meta.force,
+            months=meta.months, rows_read=parsed.rows_read, rows_loaded=loaded,
+            rows_rejected=len(rejects), status=status, note=note,
+            rejects=sorted(rejects, key=lambda r: r.row_number or 0),
         )
         record_load(con, rec)
     return rec
@@ -246,7 +284,7 @@ _CHECKS = {
     """ + _COORD_CHECKS,
 }
 
-_NULLIF = "NULLIF(trim({c}), '')"
+_NULLIF = "NULLIF({c}, '')"
 
 
 def _insert_sql(kind: str, table: str) -> str:
@@ -254,14 +292,13 @@ def _insert_sql(kind: str, table: str) -> str:
     coords = ("TRY_CAST(NULLIF(longitude, '') AS DOUBLE)",
               "TRY_CAST(NULLIF(latitude, '') AS DOUBLE)")
     if kind == "street":
-        std = taxonomy.sql_standard_name("trim(category)")
         return f"""
         INSERT INTO events (source, force, event_id, row_number, month, category, crime_type,
             is_asb, reported_by, falls_within, longitude, latitude, location, lsoa_code,
             lsoa_name, lsoa_vintage, lsoa21_code, ward_code, district_code, csp_code, pfa_code,
             resolution, outcome, context, load_id)
         SELECT 'police_uk', $force, {n(c='crime_id')}, _row, CAST(trim(month) || '-01' AS DATE),
-            trim(category), {std}, {std} = '{taxonomy.ASB}', {n(c='reported_by')},
+            trim(category), crime_type, crime_type = '{taxonomy.ASB}', {n(c='reported_by')},
             {n(c='falls_within')}, {coords[0]}, {coords[1]}, {n(c='location')},
             {n(c='lsoa_code')}, {n(c='lsoa_name')}, NULL, NULL, NULL, NULL, NULL, NULL,
             'unresolved', {n(c='outcome')}, {n(c='context')}, $load_id
@@ -305,37 +342,40 @@ _REASON_TEXT = {
 }
 
 
-def _insert(con: object, table: str, kind: str, p: _Planned, load_id: int,
-            name_month: str | None, rejects: list[Reject]) -> int:
-    import duckdb
-
-    assert isinstance(con, duckdb.DuckDBPyConnection)
-    staged = p.parsed.table
+def _insert(con: duckdb.DuckDBPyConnection, table: str, kind: str, meta: _Meta,
+            parsed: police_uk.ParsedFile, load_id: int, name_month: str | None,
+            rejects: list[Reject]) -> int:
+    """Validate the staged rows in SQL; store the good ones, turn the rest into rejects."""
+    staged = parsed.table
+    if kind == "street":
+        staged = staged.append_column("crime_type", _standard_names(staged.column("category")))
     con.register("staged", staged)
     try:
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE checked AS
-                SELECT *, CASE {_CHECKS[kind].replace('$name_month', '$nm')} END AS reason
-                FROM staged""",
-            {"nm": name_month},
-        )
+        checked = (f"(SELECT *, CASE {_CHECKS[kind].replace('$name_month', '$nm')} END "
+                   "AS reason FROM staged)")
+        bad = con.sql(
+            f"SELECT * FROM {checked} WHERE reason IS NOT NULL ORDER BY _row",
+            params={"nm": name_month},
+        ).to_arrow_table()
+        if bad.num_rows:
+            rejects.extend(_reject_rows(bad, parsed))
+        sql = _insert_sql(kind, table).replace("FROM checked", f"FROM {checked}")
+        inserted = con.execute(sql, {"force": meta.force, "load_id": load_id, "nm": name_month}
+                               ).fetchall()
     finally:
         con.unregister("staged")
-    bad = con.sql(
-        "SELECT * FROM checked WHERE reason IS NOT NULL ORDER BY _row"
-    ).to_arrow_table()
-    if bad.num_rows:
-        rejects.extend(_reject_rows(bad, p, kind))
-    params = {"force": p.force, "load_id": load_id}
-    con.execute(_insert_sql(kind, table), params)
-    loaded = con.execute("SELECT count(*) FROM checked WHERE reason IS NULL").fetchall()[0]
-    con.execute("DROP TABLE checked")
-    assert loaded is not None
-    return int(loaded[0])
+    return int(inserted[0][0])
 
 
-def _reject_rows(bad: pa.Table, p: _Planned, kind: str) -> Iterable[Reject]:
-    schema = p.parsed.schema
+def _standard_names(category: pa.ChunkedArray) -> pa.Array:
+    """Current police.uk names for a column of published ones (mapped once per distinct name)."""
+    encoded = category.combine_chunks().dictionary_encode()
+    names = [taxonomy.standard_name(v) for v in encoded.dictionary.to_pylist()]
+    return pa.array(names, pa.string()).take(encoded.indices)
+
+
+def _reject_rows(bad: pa.Table, parsed: police_uk.ParsedFile) -> Iterable[Reject]:
+    schema = parsed.schema
     internal_cols = [c for _, c in schema.columns]
     for row in bad.to_pylist():
         header, what, fix = _REASON_TEXT[row["reason"]]
@@ -348,6 +388,6 @@ def _reject_rows(bad: pa.Table, p: _Planned, kind: str) -> Iterable[Reject]:
         raw = police_uk._raw([row[c] for c in internal_cols])
         yield Reject(
             line, row["_row"], row["reason"],
-            f"{p.file.path} line {line}, column '{header}', value {value!r} {what}. {fix}.",
+            f"{parsed.path} line {line}, column '{header}', value {value!r} {what}. {fix}.",
             raw,
         )
