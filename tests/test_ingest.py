@@ -54,7 +54,8 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @needs_data
-def test_counts_equal_independent_recount(loaded: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_counts_equal_independent_recount(loaded: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
     capsys.readouterr()
     rc = main(["counts", "--by", "force,month,category", "--include-asb", "--format", "csv",
                "--store", str(loaded)])
@@ -108,7 +109,7 @@ def test_row_accounting_holds_for_every_file(loaded: Path) -> None:
         ).fetchall())
     assert len(loads) == len(files) == 65
     for f in files:
-        kind, read, ok, rej, dup = loads[f.name]
+        _kind, read, ok, rej, dup = loads[f.name]
         assert read == data_rows(f), f
         assert read == ok + rej + dup
         assert per_load[str(f)] == ok
