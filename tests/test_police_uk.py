@@ -173,8 +173,8 @@ JUNK_MONTHS = ["2024-13", "Jan 2024", "", "2024/01", " 2024-01 ", "2023-12", "ab
 BAD_BYTES = [b"\xff", b"\xe9", b"\xc3(", b"\xed\xa0\x80", b"\x80\x80"]
 MUTATIONS = [
     "drop_field", "dup_field", "comma_unquoted", "comma_quoted", "quote_quoted", "quote_raw",
-    "newline_quoted", "crlf_quoted", "cr_quoted", "junk_month", "invalid_utf8", "blank_after", "bad_coords",
-    "none",
+    "newline_quoted", "crlf_quoted", "cr_quoted", "junk_month", "invalid_utf8", "blank_after",
+    "bad_coords", "none",
 ]
 
 

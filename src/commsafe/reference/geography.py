@@ -35,6 +35,9 @@ Boundaries: a GeoJSON FeatureCollection whose features carry a code property (fi
 one wins) and optionally a name property → ``reference:boundaries:<area_type>``. Geometry is
 stored as WKB in EPSG:4326 with its bounding box; a file that declares another CRS (the
 ``crs`` member, e.g. British National Grid) is transformed. Missing areas rows are added.
+A code on several features (a ward split by a district boundary) gets one boundary, the union
+of its polygons; the same feature twice counts as a duplicate. Features without a valid code
+or without a (Multi)Polygon are rejects, numbered by feature (``row_number``).
 """
 
 from __future__ import annotations
@@ -236,17 +239,28 @@ def raw_line(row: Sequence[str]) -> str:
 # Writing -------------------------------------------------------------------------------------
 
 def merge(con: duckdb.DuckDBPyConnection, table: str, staged: pa.Table, keys: Sequence[str],
-          set_sql: str) -> None:
+          set_sql: str, scope: str | None = None) -> None:
     """Update rows of ``table`` whose keys are in ``staged`` (``set_sql`` may use t. and s.),
-    then insert the staged rows whose keys are absent. ``staged`` must have unique keys."""
+    then insert the staged rows whose keys are absent. ``staged`` must have unique keys.
+
+    ``scope`` is an SQL condition on ``t`` that every matching row meets (e.g. one year): when
+    no row of the table meets it, the rows are simply inserted, which is much faster.
+    """
     if staged.num_rows == 0:
         return
     name = f"_commsafe_staged_{table}"
     con.register(name, staged)
     try:
-        on = " AND ".join(f"t.{k} = s.{k}" for k in keys)
-        con.execute(f"UPDATE {table} AS t SET {set_sql} FROM {name} AS s WHERE {on}")
         cols = ", ".join(staged.column_names)
+        if scope is not None:
+            row = con.execute(f"SELECT count(*) FROM {table} AS t WHERE {scope}").fetchone()
+            if row is not None and row[0] == 0:
+                con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {name}")
+                return
+        on = " AND ".join(f"t.{k} = s.{k}" for k in keys)
+        if scope is not None:
+            on = f"{on} AND {scope}"
+        con.execute(f"UPDATE {table} AS t SET {set_sql} FROM {name} AS s WHERE {on}")
         scols = ", ".join(f"s.{c}" for c in staged.column_names)
         con.execute(f"INSERT INTO {table} ({cols}) SELECT {scols} FROM {name} AS s "
                     f"ANTI JOIN {table} AS t ON {on}")
@@ -657,7 +671,7 @@ def _run_boundaries(con: duckdb.DuckDBPyConnection, load_id: int, src: SourceFil
             "(e.g. EPSG:27700 for British National Grid) or reproject to EPSG:4326.")
     wkb = shapely.to_wkb(geoms)
     types = shapely.get_type_id(geoms)
-    keep: dict[str, int] = {}
+    parts: dict[str, list[int]] = {}  # code → features holding its polygons
     for i, raw_code in enumerate(codes):
         n = i + 1
         out.rows_read += 1
@@ -676,25 +690,31 @@ def _run_boundaries(con: duckdb.DuckDBPyConnection, load_id: int, src: SourceFil
                        f"{geoms[i].geom_type}, not a Polygon or MultiPolygon. Fix: give area "
                        "boundaries, not points or lines.", code)
             continue
-        if code in keep:
-            if wkb[keep[code]] == wkb[i]:
-                out.rows_duplicate += 1
-            else:
-                out.reject(None, n, "conflicting_duplicate", f"{at}, value {code!r}: the code "
-                           f"appears again (first as feature {keep[code] + 1}) with a different "
-                           "geometry. Fix: keep one boundary per code.", code)
+        if code in parts and any(wkb[j] == wkb[i] for j in parts[code]):
+            out.rows_duplicate += 1
             continue
-        keep[code] = i
+        parts.setdefault(code, []).append(i)
         out.rows_loaded += 1
-    idx = list(keep.values())
-    kept_codes = list(keep)
-    kept_names = [None if names[i] is None else (str(names[i]).strip() or None) for i in idx]
-    sel = np.asarray(idx, dtype=np.int64)
-    b = bounds[sel] if len(sel) else np.empty((0, 4))
+    kept_codes = list(parts)
+    first = [parts[c][0] for c in kept_codes]
+    kept_names = [next((str(names[j]).strip() for j in parts[c]
+                        if names[j] is not None and str(names[j]).strip()), None)
+                  for c in kept_codes]
+    kept_wkb = [wkb[i] for i in first]
+    b = bounds[np.asarray(first, dtype=np.int64)] if first else np.empty((0, 4))
+    final = geoms[np.asarray(first, dtype=np.int64)] if first else np.empty(0, dtype=object)
+    combined = 0
+    for k, c in enumerate(kept_codes):
+        if len(parts[c]) > 1:  # e.g. a ward split by a district boundary: one area, one shape
+            combined += 1
+            g = shapely.union_all(geoms[np.asarray(parts[c], dtype=np.int64)])
+            final[k] = g
+            kept_wkb[k] = shapely.to_wkb(g)
+            b[k] = shapely.bounds(g)
     staged = pa.table([
-        [area_type] * len(idx), kept_codes, kept_names, [vintage] * len(idx),
-        pa.array([wkb[i] for i in idx], pa.binary()), b[:, 0], b[:, 1], b[:, 2], b[:, 3],
-        [load_id] * len(idx)], schema=_BOUNDARY_SCHEMA)
+        [area_type] * len(kept_codes), kept_codes, kept_names, [vintage] * len(kept_codes),
+        pa.array(kept_wkb, pa.binary()), b[:, 0], b[:, 1], b[:, 2], b[:, 3],
+        [load_id] * len(kept_codes)], schema=_BOUNDARY_SCHEMA)
     merge(con, "boundaries", staged, ("area_type", "area_code"),
           "area_name = s.area_name, vintage = s.vintage, geometry = s.geometry, "
           "min_x = s.min_x, min_y = s.min_y, max_x = s.max_x, max_y = s.max_y, "
@@ -702,10 +722,13 @@ def _run_boundaries(con: duckdb.DuckDBPyConnection, load_id: int, src: SourceFil
     write_areas(con, {(area_type, c): (nm, vintage) for c, nm in zip(kept_codes, kept_names,
                                                                      strict=True)},
                 load_id, fill_only=True)
-    invalid = int((~shapely.is_valid(geoms[sel])).sum()) if len(sel) else 0
+    invalid = int((~shapely.is_valid(final)).sum()) if len(final) else 0
     if out.rows_read == 0:
         out.notes.append("no features (nothing is wrong)")
-    out.notes.append(f"boundaries {area_type}: {len(idx):,}")
+    out.notes.append(f"boundaries {area_type}: {len(kept_codes):,}")
+    if combined:
+        out.notes.append(f"{combined:,} codes had several features; their polygons were "
+                         "combined into one boundary")
     if invalid:
         out.notes.append(f"{invalid:,} geometries are not valid polygons (kept as published)")
     return out

@@ -12,8 +12,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+
+import duckdb
+import pyarrow as pa
 
 from commsafe.errors import FileFormatError, InputError, ReferenceDataError, where
 from commsafe.reference.geography import (
@@ -32,6 +36,7 @@ __all__ = ["SUFFIXES", "Progress", "find_reference_files", "load_reference", "re
 
 SUFFIXES = (".csv", ".geojson", ".json")
 _HEAD_BYTES = 1 << 16
+_BULK_REJECTS = 50
 
 Progress = Callable[[LoadRecord], None]
 """Called with each file's LoadRecord as soon as that file is done."""
@@ -119,6 +124,30 @@ def _previous(store: Store, sha256: str, kind: str) -> tuple[int, int] | None:
     return None if row is None else (int(row[0]), int(row[1]))
 
 
+def _record(con: duckdb.DuckDBPyConnection, rec: LoadRecord) -> None:
+    """record_load, with many rejects inserted in one bulk statement (executemany is slow:
+    ~1 ms a row, 7 s for the 6,976 Scottish rows of a UK-wide LSOA → MSOA lookup)."""
+    if len(rec.rejects) <= _BULK_REJECTS:
+        record_load(con, rec)
+        return
+    record_load(con, replace(rec, rejects=[]))
+    rejects = pa.table({
+        "load_id": pa.array([rec.load_id] * len(rec.rejects), pa.int64()),
+        "line_number": pa.array([r.line_number for r in rec.rejects], pa.int64()),
+        "row_number": pa.array([r.row_number for r in rec.rejects], pa.int64()),
+        "reason": pa.array([r.reason for r in rec.rejects], pa.string()),
+        "detail": pa.array([r.detail for r in rec.rejects], pa.string()),
+        "raw": pa.array([r.raw for r in rec.rejects], pa.string()),
+    })
+    con.register("_commsafe_rejects", rejects)
+    try:
+        con.execute("INSERT INTO rejects (load_id, line_number, row_number, reason, detail, raw) "
+                    "SELECT load_id, line_number, row_number, reason, detail, raw "
+                    "FROM _commsafe_rejects")
+    finally:
+        con.unregister("_commsafe_rejects")
+
+
 def _load_one(store: Store, path: Path, plan: Plan) -> LoadRecord:
     started = _now()
     data = path.read_bytes()
@@ -140,7 +169,7 @@ def _load_one(store: Store, path: Path, plan: Plan) -> LoadRecord:
                 rows_loaded=out.rows_loaded, rows_rejected=len(out.rejects),
                 rows_duplicate=out.rows_duplicate, status="loaded",
                 note="; ".join([plan.title, *out.notes]), rejects=out.rejects)
-        record_load(con, rec)
+        _record(con, rec)
     return rec
 
 

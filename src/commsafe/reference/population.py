@@ -339,13 +339,53 @@ def _const(value: object, n: int, type_: pa.DataType) -> pa.Array:
     return pa.array([value], type_).take(pa.array(np.zeros(n, dtype=np.int64)))
 
 
-def _run_midyear(con: duckdb.DuckDBPyConnection, load_id: int, src: SourceFile, area_type: str,
-                 code_idx: int, total_idx: int, ages: list[tuple[int, str, int, int | None]],
-                 year: int) -> Outcome:
-    out = Outcome()
+_CLEAN_CODE = {"lsoa11": r"^[EW]01\d{6}$", "lsoa21": r"^[EW]01\d{6}$",
+               "msoa11": r"^[EW]02\d{6}$", "msoa21": r"^[EW]02\d{6}$"}
+
+
+def _read_clean(src: SourceFile, n_columns: int, code_idx: int, value_idx: list[int],
+                area_type: str) -> tuple[list[str], np.ndarray] | None:
+    """(codes, values) read with pyarrow when every row is clean, else None.
+
+    Clean: each row has the header's fields, codes are valid and distinct, values are finite
+    non-negative numbers. Anything else goes through the row-by-row reader, which gives line
+    numbers and reasons; both readers load the same rows from a clean file.
+    """
+    import pyarrow.compute as pc
+    import pyarrow.csv as pcsv
+
+    names = [f"c{i}" for i in range(n_columns)]
+    wanted = [names[code_idx]] + [names[i] for i in value_idx]
+    types = {names[i]: pa.float64() for i in value_idx}
+    types[names[code_idx]] = pa.string()
+    try:
+        table = pcsv.read_csv(
+            pa.BufferReader(src.data),
+            read_options=pcsv.ReadOptions(column_names=names, skip_rows=1),
+            parse_options=pcsv.ParseOptions(newlines_in_values=False),
+            convert_options=pcsv.ConvertOptions(column_types=types, include_columns=wanted,
+                                                strings_can_be_null=False))
+    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError):
+        return None
+    codes = table.column(names[code_idx])
+    pattern = _CLEAN_CODE.get(area_type, r"^[A-Z]\d{8}$")
+    if table.num_rows and (not pc.all(pc.match_substring_regex(codes, pattern)).as_py()
+                           or pc.count_distinct(codes).as_py() != table.num_rows):
+        return None
+    matrix = np.column_stack([table.column(names[i]).to_numpy() for i in value_idx]
+                             ) if table.num_rows else np.empty((0, len(value_idx)))
+    if not (np.isfinite(matrix).all() and (matrix >= 0).all()):
+        return None
+    return codes.to_pylist(), matrix.astype(np.float64, copy=False)
+
+
+def _read_rows(src: SourceFile, out: Outcome, area_type: str, code_idx: int,
+               value_idx: list[int]) -> tuple[list[str], np.ndarray]:
+    """(codes, values) read row by row; bad rows go to ``out`` as rejects with their line."""
     header, rows = csv_rows(src)
-    value_idx = [total_idx] + [a[0] for a in ages]
     need = max([code_idx, *value_idx]) + 1
+    lo, hi = value_idx[0], value_idx[-1] + 1
+    contiguous = value_idx == list(range(lo, hi))
     codes: list[str] = []
     values: list[list[float]] = []
     first: dict[str, tuple[int, int]] = {}  # code → (line, position in codes)
@@ -366,7 +406,8 @@ def _run_midyear(con: duckdb.DuckDBPyConnection, load_id: int, src: SourceFile, 
                        raw_line(row))
             continue
         try:
-            nums = [float(row[i]) for i in value_idx]
+            nums = (list(map(float, row[lo:hi])) if contiguous
+                    else [float(row[i]) for i in value_idx])
             ok = min(nums) >= 0 and all(map(math.isfinite, nums))
         except ValueError:
             ok = False
@@ -394,10 +435,24 @@ def _run_midyear(con: duckdb.DuckDBPyConnection, load_id: int, src: SourceFile, 
         codes.append(code)
         values.append(nums)
         out.rows_loaded += 1
+    return codes, np.array(values, dtype=np.float64).reshape(len(codes), len(value_idx))
+
+
+def _run_midyear(con: duckdb.DuckDBPyConnection, load_id: int, src: SourceFile, area_type: str,
+                 code_idx: int, total_idx: int, ages: list[tuple[int, str, int, int | None]],
+                 year: int, *, fast: bool = True) -> Outcome:
+    out = Outcome()
+    header, _ = csv_rows(src, src.text.split("\n", 1)[0])
+    value_idx = [total_idx] + [a[0] for a in ages]
+    clean = _read_clean(src, len(header), code_idx, value_idx, area_type) if fast else None
+    if clean is not None:
+        codes, matrix = clean
+        out.rows_read = out.rows_loaded = len(codes)
+    else:
+        codes, matrix = _read_rows(src, out, area_type, code_idx, value_idx)
     k = len(value_idx)
     n_areas = len(codes)
     total = n_areas * k
-    matrix = np.array(values, dtype=np.float64).reshape(n_areas, k)
     bands = ["all"] + [a[1] for a in ages]
     froms = np.array([0] + [a[2] for a in ages], dtype=np.int16)
     tos = np.array([-1] + [-1 if a[3] is None else a[3] for a in ages], dtype=np.int16)
@@ -413,7 +468,8 @@ def _run_midyear(con: duckdb.DuckDBPyConnection, load_id: int, src: SourceFile, 
         pa.array(matrix.ravel(), pa.float64()),
         _const(f"mid{year}", total, pa.string()),
         _const(load_id, total, pa.int64())], schema=_POP_SCHEMA)
-    merge(con, "population", staged, _POP_KEYS, _POP_SET)
+    merge(con, "population", staged, _POP_KEYS, _POP_SET,
+          scope=f"t.area_type = '{area_type}' AND t.year = {int(year)} AND t.sex = 'persons'")
     if out.rows_read == 0:
         out.notes.append("header only: no data rows (nothing is wrong)")
     out.notes.append(f"population rows: {total:,} ({area_type}, {year}, persons, all + "

@@ -121,7 +121,10 @@ def find_inputs(paths: Iterable[Path | str]) -> tuple[list[InputFile], list[Skip
             before = len(found)
             for f in sorted(q for q in p.rglob("*") if q.is_file()):
                 low = f.name.lower()
-                if f.name.startswith("."):
+                # hidden files and anything in hidden folders (.git, caches) or __MACOSX,
+                # as inside zips
+                parts = f.relative_to(p).parts
+                if any(part.startswith(".") for part in parts) or "__MACOSX" in parts[:-1]:
                     continue
                 if low.endswith(".csv"):
                     found.append(InputFile(str(f), f.name, _file_reader(f)))

@@ -15,12 +15,15 @@ Rules (see docs/store.md):
 from __future__ import annotations
 
 import os
+import re
 import signal
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pyarrow as pa
@@ -38,6 +41,8 @@ __all__ = ["FileFailure", "IngestResult", "ingest"]
 # UK bounding box (WGS84) with a margin: Scilly, Shetland and Northern Ireland lie inside.
 UK_LON = (-8.75, 1.85)
 UK_LAT = (49.8, 60.95)
+
+LONDON = ZoneInfo("Europe/London")
 
 TABLE_OF_KIND = {"street": "events", "outcomes": "outcomes", "stop_search": "stop_search"}
 
@@ -76,10 +81,24 @@ class _Meta:
     months: list[str]
 
 
+_MONTH_RE = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+
+
 def _file_months(parsed: police_uk.ParsedFile) -> list[str]:
-    col = "month" if parsed.schema.kind != "stop_search" else "searched_at"
-    values = parsed.table.column(col).to_pylist()
-    return sorted({v[:7] for v in values if len(v) >= 7 and v[4:5] == "-"})
+    """Valid months a file's rows hold (stop and search: the UK local month of the search)."""
+    if parsed.schema.kind != "stop_search":
+        values = {v.strip() for v in parsed.table.column("month").to_pylist()}
+        return sorted(v for v in values if _MONTH_RE.fullmatch(v))
+    months = set()
+    for v in parsed.table.column("searched_at").to_pylist():
+        try:
+            stamp = datetime.fromisoformat(v)
+        except ValueError:
+            continue
+        if stamp.tzinfo is None:
+            stamp = stamp.replace(tzinfo=UTC)
+        months.add(stamp.astimezone(LONDON).strftime("%Y-%m"))
+    return sorted(months)
 
 
 def _file_force(parsed: police_uk.ParsedFile, path: str) -> str:
@@ -258,8 +277,9 @@ def _load_one(store: Store, meta: _Meta, future: Future[police_uk.ParsedFile] | 
 
 _COORD_CHECKS = f"""
     WHEN (longitude = '') <> (latitude = '') THEN 'half_coordinates'
-    WHEN longitude <> '' AND (TRY_CAST(longitude AS DOUBLE) IS NULL
-                              OR TRY_CAST(latitude AS DOUBLE) IS NULL) THEN 'bad_coordinates'
+    WHEN longitude <> '' AND (NOT coalesce(isfinite(TRY_CAST(longitude AS DOUBLE)), false)
+                              OR NOT coalesce(isfinite(TRY_CAST(latitude AS DOUBLE)), false))
+         THEN 'bad_coordinates'
     WHEN longitude <> '' AND NOT (TRY_CAST(longitude AS DOUBLE) BETWEEN {UK_LON[0]} AND {UK_LON[1]}
                               AND TRY_CAST(latitude AS DOUBLE) BETWEEN {UK_LAT[0]} AND {UK_LAT[1]})
          THEN 'outside_uk'
@@ -275,7 +295,9 @@ _LOCAL_MONTH = (
 )
 
 _CHECKS = {
-    "street": _MONTH_CHECKS + "WHEN trim(category) = '' THEN 'missing_category'" + _COORD_CHECKS,
+    "street": _MONTH_CHECKS
+    + "WHEN regexp_full_match(category, '\\s*') THEN 'missing_category'"
+    + _COORD_CHECKS,
     "outcomes": _MONTH_CHECKS + _COORD_CHECKS,
     # police.uk files stop-and-search by the UK local month of the search
     "stop_search": f"""
