@@ -269,19 +269,28 @@ def describe_files(files: Sequence[Path]) -> str:
     return f"{len(files)} CSV files ({parts}), {size:.1f} MB"
 
 
-def machine() -> list[str]:
+def load_average() -> str:
+    try:
+        return f"{os.getloadavg()[0]:.2f}"
+    except OSError:  # not available on this platform
+        return "n/a"
+
+
+def machine(load_before: str) -> list[str]:
     return [
         f"platform: {platform.platform()} ({platform.machine()})",
         f"CPUs: {os.cpu_count()}",
         f"Python: {platform.python_version()} ({platform.python_implementation()})",
         f"duckdb {duckdb.__version__}, pandas {pd.__version__}, pyarrow {pa.__version__}",
+        f"1-minute load average: {load_before} before the run, {load_average()} after "
+        "(other work on the machine makes the figures noisier)",
     ]
 
 
 def markdown(results: Sequence[Measurement], reference: ReferenceSetup, files: Sequence[Path],
-             data: Path, repeat: int, command: str) -> str:
+             data: Path, repeat: int, command: str, load_before: str) -> str:
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    bullets = "\n".join(f"- {m}" for m in machine())
+    bullets = "\n".join(f"- {m}" for m in machine(load_before))
     return f"""# Benchmarks
 
 ## Ingest against CSV parsing
@@ -353,6 +362,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     def log(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
+    load_before = load_average()
     log(f"{describe_files(files)}; best of {args.repeat}")
     results, reference = run_all(files, args.repeat, reference_dirs, log)
     command = shlex.join(["python", *sys.argv]) if argv is None else shlex.join(
@@ -363,8 +373,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if reference.template is None:
         print(f"Reference data: {reference.note}.")
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(markdown(results, reference, files, data, args.repeat, command),
-                        encoding="utf-8")
+    text = markdown(results, reference, files, data, args.repeat, command, load_before)
+    args.out.write_text(text, encoding="utf-8")
     log(f"wrote {args.out}")
     return 0
 

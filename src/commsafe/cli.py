@@ -215,6 +215,9 @@ def counts(
                                               help="Count ASB beside crime.")] = False,
     asb_only: Annotated[bool, typer.Option("--asb-only", help="Count ASB only.")] = False,
     fmt: Annotated[OutFormat, typer.Option("--format", help="Output format.")] = OutFormat.table,
+    names: Annotated[bool | None, typer.Option(
+        "--names/--no-names", help="Add <dim>_name after each area dimension (default: on for "
+                                   "table, off for csv and json).", show_default=False)] = None,
     store: StoreOpt = None,
 ) -> None:
     """Count events by dimensions. Columns: the dimensions as named, then `count`.
@@ -227,7 +230,8 @@ def counts(
 
     dims = [d.strip() for d in by.split(",") if d.strip()]
     with open_store(_store_path(store), read_only=True) as st:
-        table = count_events(st, dims, where=where, include_asb=include_asb, asb_only=asb_only)
+        table = count_events(st, dims, where=where, include_asb=include_asb, asb_only=asb_only,
+                             names=(fmt is OutFormat.table) if names is None else names)
     _emit(table.to_pylist(), table.column_names, fmt, title="Counts")
 
 

@@ -56,9 +56,18 @@ def events_view_sql() -> str:
     return "SELECT " + ", ".join(cols) + " FROM events e"
 
 
+#: area dimensions → area_type in the ``areas`` table (for names)
+AREA_TYPES = {"lsoa": "lsoa21", "ward": "ward", "district": "district", "csp": "csp",
+              "pfa": "pfa"}
+
+
 def count_events(store: Store, by: Sequence[str], *, where: str | None = None,
-                 include_asb: bool = False, asb_only: bool = False) -> pa.Table:
-    """Counts of events grouped by ``by`` (crime only unless ``include_asb``/``asb_only``)."""
+                 include_asb: bool = False, asb_only: bool = False,
+                 names: bool = False) -> pa.Table:
+    """Counts of events grouped by ``by`` (crime only unless ``include_asb``/``asb_only``).
+
+    With ``names``, each area dimension is followed by ``<dim>_name`` from the reference data.
+    """
     unknown = [d for d in by if d not in DIMENSIONS]
     if unknown:
         raise QueryError(
@@ -78,6 +87,14 @@ def count_events(store: Store, by: Sequence[str], *, where: str | None = None,
     if by:
         sql = (f"SELECT {dims}, count(*) AS count FROM ({events_view_sql()}) v "
                f"WHERE {cond} GROUP BY {dims} ORDER BY {order}")
+        if names:
+            cols = []
+            for d in by:
+                cols.append(f"c.{d}")
+                if d in AREA_TYPES:
+                    cols.append(f"(SELECT any_value(a.area_name) FROM areas a WHERE a.area_type "
+                                f"= '{AREA_TYPES[d]}' AND a.area_code = c.{d}) AS {d}_name")
+            sql = f"SELECT {', '.join(cols)}, c.count FROM ({sql}) c ORDER BY {order}"
     else:
         sql = f"SELECT count(*) AS count FROM ({events_view_sql()}) v WHERE {cond}"
     try:

@@ -537,11 +537,16 @@ def _pyogrio() -> Any:
     return pyogrio
 
 
+def _reader_for(path: Path) -> Any:
+    """pyogrio for GeoJSON-named files (GDAL picks its driver by the name), else None (json)."""
+    return _pyogrio() if path.suffix.lower() in (".geojson", ".json") else None
+
+
 def _property_names(path: Path, head: str) -> list[str]:
     """Property names of the features (pyogrio, else the first feature read with json)."""
     if not _FC_HEAD.search(head):
         _json_document(path)  # raises with a precise message when it is not a FeatureCollection
-    reader = _pyogrio()
+    reader = _reader_for(path)
     if reader is not None:
         try:
             return [str(f) for f in reader.read_info(path)["fields"]]
@@ -564,8 +569,11 @@ def recognise_geojson(path: Path, head: str) -> Plan:
         if c is not None and c.role == "code":
             code_prop, col = p, c
             break
+    if not props:
+        raise _geojson_error(path, "has no features with properties, so neither its area type "
+                             "nor anything to load can be found")
     if code_prop is None or col is None:
-        shown = ", ".join(props[:12]) or "none"
+        shown = ", ".join(props[:12])
         raise _geojson_error(path, f"has no recognisable area code property (properties: {shown})")
     for p in props:
         c = parse_area_column(p)
@@ -588,7 +596,7 @@ def _read_features(path: Path, code_prop: str, name_prop: str | None
     """(codes, names, shapely geometries, CRS or None) via pyogrio, else the json module."""
     import shapely
 
-    reader = _pyogrio()
+    reader = _reader_for(path)
     if reader is not None:
         try:
             meta, table = reader.read_arrow(path)

@@ -12,12 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
-
-import duckdb
-import pyarrow as pa
 
 from commsafe.errors import FileFormatError, InputError, ReferenceDataError, where
 from commsafe.reference.geography import (
@@ -29,21 +24,17 @@ from commsafe.reference.geography import (
     recognise_geojson,
 )
 from commsafe.reference.population import POPULATION_FORMATS, recognise_population_csv
-from commsafe.store import Store
+from commsafe.store import Store, now
 from commsafe.store.loads import LoadRecord, record_load, sha256_bytes
 
 __all__ = ["SUFFIXES", "Progress", "find_reference_files", "load_reference", "recognise"]
 
 SUFFIXES = (".csv", ".geojson", ".json")
 _HEAD_BYTES = 1 << 16
-_BULK_REJECTS = 50
 
-Progress = Callable[[LoadRecord], None]
-"""Called with each file's LoadRecord as soon as that file is done."""
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+Progress = Callable[[str, int, int], None]
+"""``progress(path, done, total)``: before each file (done = files finished so far) and after
+it (done + 1), as ``commsafe.store.ingest`` does."""
 
 
 def find_reference_files(paths: Sequence[Path | str]) -> list[Path]:
@@ -124,32 +115,8 @@ def _previous(store: Store, sha256: str, kind: str) -> tuple[int, int] | None:
     return None if row is None else (int(row[0]), int(row[1]))
 
 
-def _record(con: duckdb.DuckDBPyConnection, rec: LoadRecord) -> None:
-    """record_load, with many rejects inserted in one bulk statement (executemany is slow:
-    ~1 ms a row, 7 s for the 6,976 Scottish rows of a UK-wide LSOA → MSOA lookup)."""
-    if len(rec.rejects) <= _BULK_REJECTS:
-        record_load(con, rec)
-        return
-    record_load(con, replace(rec, rejects=[]))
-    rejects = pa.table({
-        "load_id": pa.array([rec.load_id] * len(rec.rejects), pa.int64()),
-        "line_number": pa.array([r.line_number for r in rec.rejects], pa.int64()),
-        "row_number": pa.array([r.row_number for r in rec.rejects], pa.int64()),
-        "reason": pa.array([r.reason for r in rec.rejects], pa.string()),
-        "detail": pa.array([r.detail for r in rec.rejects], pa.string()),
-        "raw": pa.array([r.raw for r in rec.rejects], pa.string()),
-    })
-    con.register("_commsafe_rejects", rejects)
-    try:
-        con.execute("INSERT INTO rejects (load_id, line_number, row_number, reason, detail, raw) "
-                    "SELECT load_id, line_number, row_number, reason, detail, raw "
-                    "FROM _commsafe_rejects")
-    finally:
-        con.unregister("_commsafe_rejects")
-
-
 def _load_one(store: Store, path: Path, plan: Plan) -> LoadRecord:
-    started = _now()
+    started = now()
     data = path.read_bytes()
     src = SourceFile(path, data, sha256_bytes(data))
     with store.transaction() as con:
@@ -158,18 +125,18 @@ def _load_one(store: Store, path: Path, plan: Plan) -> LoadRecord:
         if prev is not None:
             rec = LoadRecord(
                 load_id=load_id, path=str(path), sha256=src.sha256, kind=plan.kind,
-                started_at=started, finished_at=_now(), rows_read=prev[1],
+                started_at=started, finished_at=now(), rows_read=prev[1],
                 rows_duplicate=prev[1], status="duplicate",
                 note=f"{plan.title}: same file as load {prev[0]}; nothing loaded")
         else:
             out = plan.run(con, load_id, src)
             rec = LoadRecord(
                 load_id=load_id, path=str(path), sha256=src.sha256, kind=plan.kind,
-                started_at=started, finished_at=_now(), rows_read=out.rows_read,
+                started_at=started, finished_at=now(), rows_read=out.rows_read,
                 rows_loaded=out.rows_loaded, rows_rejected=len(out.rejects),
                 rows_duplicate=out.rows_duplicate, status="loaded",
                 note="; ".join([plan.title, *out.notes]), rejects=out.rejects)
-        _record(con, rec)
+        record_load(con, rec)
     return rec
 
 
@@ -182,14 +149,17 @@ def load_reference(store: Store, paths: Sequence[Path], *, year: int | None = No
     (rows_read = rows_loaded + rows_rejected + rows_duplicate; rejected rows in ``rejects``)
     or ``duplicate`` when the same bytes were loaded before with the same kind. ``year`` is the
     year of mid-year population files (default: the year in their file name). ``progress`` is
-    called with each LoadRecord as soon as its file is done. Returns the records in order.
+    called as ``progress(path, done, total)`` before and after each file. Returns the records
+    in order.
     """
     files = find_reference_files(paths)
     plans = [(f, recognise(f, year=year)) for f in files]
     records: list[LoadRecord] = []
-    for f, plan in plans:
-        rec = _load_one(store, f, plan)
-        records.append(rec)
+    total = len(plans)
+    for i, (f, plan) in enumerate(plans):
         if progress is not None:
-            progress(rec)
+            progress(str(f), i, total)
+        records.append(_load_one(store, f, plan))
+        if progress is not None:
+            progress(str(f), i + 1, total)
     return records

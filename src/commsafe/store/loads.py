@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import duckdb
+import pyarrow as pa
 
 from commsafe import __version__
 
@@ -75,8 +76,17 @@ def record_load(con: duckdb.DuckDBPyConnection, rec: LoadRecord) -> None:
          rec.note, rec.started_at, rec.finished_at, __version__],
     )
     if rec.rejects:
-        con.executemany(
-            "INSERT INTO rejects VALUES (?, ?, ?, ?, ?, ?)",
-            [[rec.load_id, r.line_number, r.row_number, r.reason, r.detail, r.raw]
-             for r in rec.rejects],
-        )
+        # one bulk insert through Arrow: executemany costs about 1 ms a row
+        rejects = pa.table({
+            "load_id": pa.array([rec.load_id] * len(rec.rejects), pa.int64()),
+            "line_number": pa.array([r.line_number for r in rec.rejects], pa.int64()),
+            "row_number": pa.array([r.row_number for r in rec.rejects], pa.int64()),
+            "reason": pa.array([r.reason for r in rec.rejects], pa.string()),
+            "detail": pa.array([r.detail for r in rec.rejects], pa.string()),
+            "raw": pa.array([r.raw for r in rec.rejects], pa.string()),
+        })
+        con.register("_commsafe_rejects", rejects)
+        try:
+            con.execute("INSERT INTO rejects SELECT * FROM _commsafe_rejects")
+        finally:
+            con.unregister("_commsafe_rejects")
