@@ -25,12 +25,16 @@ demo: install
 	$(CS) reference load .commsafe-cache/sample/reference --store $(DEMO)/commsafe.duckdb
 	$(CS) ingest .commsafe-cache/sample/police-uk --store $(DEMO)/commsafe.duckdb
 	$(CS) status --store $(DEMO)/commsafe.duckdb
-	$(CS) counts --by force,month,category --store $(DEMO)/commsafe.duckdb --format table
-	$(CS) counts --by financial_year,category --include-asb --store $(DEMO)/commsafe.duckdb --format csv > $(DEMO)/counts_by_year_category.csv
+	$(CS) counts --by month,category --include-asb --store $(DEMO)/commsafe.duckdb --format table
+	@echo "West Yorkshire's five districts (Bradford, Calderdale, Kirklees, Leeds, Wakefield):"
+	$(CS) counts --by district,calendar_year --where "district BETWEEN 'E08000032' AND 'E08000036'" --store $(DEMO)/commsafe.duckdb --format table
+	$(CS) counts --by force,month,category --include-asb --store $(DEMO)/commsafe.duckdb --format csv > $(DEMO)/counts_by_month_category.csv
+	$(CS) counts --by district,calendar_year --names --store $(DEMO)/commsafe.duckdb --format csv > $(DEMO)/counts_by_district_year.csv
 	@echo ""
 	@echo "Outputs:"
 	@echo "  store:  $(abspath $(DEMO))/commsafe.duckdb"
-	@echo "  counts: $(abspath $(DEMO))/counts_by_year_category.csv"
+	@echo "  counts: $(abspath $(DEMO))/counts_by_month_category.csv"
+	@echo "          $(abspath $(DEMO))/counts_by_district_year.csv"
 
 lint: install
 	$(VENV)/bin/ruff check src tests benchmarks
