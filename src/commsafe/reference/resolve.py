@@ -78,11 +78,66 @@ class PointIndex:
         return out
 
 
+# Per-code maps, built once per state of the reference data (temp tables on the connection):
+#   _cs_codes   code → in the 2011 list, in the 2021 list
+#   _cs_lsoa21  2021 LSOA → ward, district, CSP, police force area
+#   _cs_lsoa11  2011 LSOA → number of 2021 successors, the single one, the most populous one,
+#               and district / CSP / force through 2011 links (used when no 2021 successor)
+_MAPS_SQL = """
+CREATE OR REPLACE TEMP TABLE _cs_link AS
+    SELECT from_type, from_code, to_type,
+           arg_max(to_code, (coalesce(vintage, 0), to_code)) AS to_code
+    FROM area_links GROUP BY ALL;
+CREATE OR REPLACE TEMP TABLE _cs_codes AS
+    SELECT area_code AS code, bool_or(area_type = 'lsoa21') AS in21,
+           bool_or(area_type = 'lsoa11') AS in11
+    FROM areas WHERE area_type IN ('lsoa11', 'lsoa21') GROUP BY area_code;
+CREATE OR REPLACE TEMP TABLE _cs_district AS
+    SELECT d.from_code AS district, c.to_code AS csp, p.to_code AS pfa
+    FROM (SELECT DISTINCT from_code FROM _cs_link WHERE from_type = 'district') d
+    LEFT JOIN _cs_link c ON c.from_type = 'district' AND c.to_type = 'csp'
+         AND c.from_code = d.from_code
+    LEFT JOIN _cs_link p ON p.from_type = 'district' AND p.to_type = 'pfa'
+         AND p.from_code = d.from_code;
+CREATE OR REPLACE TEMP TABLE _cs_lsoa21 AS
+    SELECT a.area_code AS lsoa21, w.to_code AS ward, d.to_code AS district, x.csp, x.pfa
+    FROM areas a
+    LEFT JOIN _cs_link w ON w.from_type = 'lsoa21' AND w.to_type = 'ward'
+         AND w.from_code = a.area_code
+    LEFT JOIN _cs_link d ON d.from_type = 'lsoa21' AND d.to_type = 'district'
+         AND d.from_code = a.area_code
+    LEFT JOIN _cs_district x ON x.district = d.to_code
+    WHERE a.area_type = 'lsoa21';
+CREATE OR REPLACE TEMP TABLE _cs_lsoa11 AS
+    WITH pop AS (
+        SELECT area_code, population FROM population
+        WHERE area_type = 'lsoa21' AND sex = 'persons' AND age_band = 'all'
+        QUALIFY row_number() OVER (PARTITION BY area_code ORDER BY year DESC) = 1
+    ), succ AS (
+        SELECT l.from_code, count(*) AS n_succ, min(l.to_code) AS first_code,
+               arg_min(l.to_code, (-coalesce(p.population, -1), l.to_code)) AS biggest
+        FROM area_links l LEFT JOIN pop p ON p.area_code = l.to_code
+        WHERE l.from_type = 'lsoa11' AND l.to_type = 'lsoa21'
+        GROUP BY l.from_code
+    )
+    SELECT a.area_code AS lsoa11, coalesce(s.n_succ, 0) AS n_succ,
+           CASE WHEN s.n_succ = 1 THEN s.first_code END AS single, s.biggest,
+           d.to_code AS district, x.csp, x.pfa
+    FROM areas a LEFT JOIN succ s ON s.from_code = a.area_code
+    LEFT JOIN _cs_link d ON d.from_type = 'lsoa11' AND d.to_type = 'district'
+         AND d.from_code = a.area_code
+    LEFT JOIN _cs_district x ON x.district = d.to_code
+    WHERE a.area_type = 'lsoa11';
+"""
+
+
 @dataclass
 class ResolveCache:
-    """Boundary indexes built once per process (they take a moment for 35k LSOAs)."""
+    """What resolution builds once and reuses: boundary indexes (kept for the process) and
+    the per-code maps (temp tables, rebuilt when the reference data changes)."""
 
     indexes: dict[tuple[str, int], PointIndex | None] = field(default_factory=dict)
+    maps_stamp: tuple[int, int] | None = None
 
     def index(self, con: duckdb.DuckDBPyConnection, area_type: str) -> PointIndex | None:
         stamp = con.execute(
@@ -94,8 +149,18 @@ class ResolveCache:
             self.indexes[key] = PointIndex.from_store(con, area_type)
         return self.indexes[key]
 
-
-_DEFAULT_CACHE = ResolveCache()
+    def maps(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Make sure the per-code maps reflect the reference data now in the store."""
+        row = con.execute(
+            "SELECT coalesce(max(load_id), 0), count(*) FROM loads WHERE kind LIKE 'reference:%'"
+        ).fetchall()[0]
+        stamp = (int(row[0]), int(row[1]))
+        exists = con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = '_cs_lsoa11'"
+        ).fetchall()[0][0]
+        if stamp != self.maps_stamp or not exists:
+            con.execute(_MAPS_SQL)
+            self.maps_stamp = stamp
 
 
 def resolve_events(con: duckdb.DuckDBPyConnection, *, load_ids: Sequence[int] | None = None,
@@ -105,7 +170,7 @@ def resolve_events(con: duckdb.DuckDBPyConnection, *, load_ids: Sequence[int] | 
     Only events of ``load_ids`` (all events when None). Run inside the caller's transaction.
     Returns the number of events per resolution method.
     """
-    cache = cache or _DEFAULT_CACHE
+    cache = cache or ResolveCache()
     scope = "TRUE" if load_ids is None else "list_contains($ids, e.load_id)"
     params: dict[str, object] = {} if load_ids is None else {"ids": list(load_ids)}
     has_reference = con.execute(
@@ -117,28 +182,17 @@ def resolve_events(con: duckdb.DuckDBPyConnection, *, load_ids: Sequence[int] | 
             ward_code = NULL, district_code = NULL, csp_code = NULL, pfa_code = NULL,
             resolution = 'unresolved' WHERE {scope}""", params).fetchall()[0][0]
         return {"unresolved": int(n)} if n else {}
+    cache.maps(con)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE r AS
-        WITH base AS (
-            SELECT e.load_id, e.row_number, e.month, e.lsoa_code, e.longitude, e.latitude
-            FROM events e WHERE {scope}
-        ), wanted AS (SELECT DISTINCT lsoa_code FROM base WHERE lsoa_code IS NOT NULL
-        ), codes AS (
-            SELECT area_code, bool_or(area_type = 'lsoa21') AS in21,
-                   bool_or(area_type = 'lsoa11') AS in11
-            FROM areas WHERE area_type IN ('lsoa11', 'lsoa21')
-              AND area_code IN (SELECT lsoa_code FROM wanted)
-            GROUP BY area_code
-        ), succ AS (
-            SELECT from_code, count(*) AS n_succ FROM area_links
-            WHERE from_type = 'lsoa11' AND to_type = 'lsoa21'
-              AND from_code IN (SELECT lsoa_code FROM wanted)
-            GROUP BY from_code
-        ), b AS (
-            SELECT base.*, coalesce(codes.in21, false) AS in21,
-                   coalesce(codes.in11, false) AS in11, coalesce(succ.n_succ, 0) AS n_succ
-            FROM base LEFT JOIN codes ON codes.area_code = base.lsoa_code
-            LEFT JOIN succ ON succ.from_code = base.lsoa_code
+        WITH b AS (
+            SELECT e.load_id, e.row_number, e.month, e.lsoa_code, e.longitude, e.latitude,
+                   coalesce(c.in21, false) AS in21, coalesce(c.in11, false) AS in11,
+                   coalesce(m.n_succ, 0) AS n_succ
+            FROM events e
+            LEFT JOIN _cs_codes c ON c.code = e.lsoa_code
+            LEFT JOIN _cs_lsoa11 m ON m.lsoa11 = e.lsoa_code
+            WHERE {scope}
         ), per_load AS (
             SELECT load_id, count(*) FILTER (in21 AND NOT in11) AS n21,
                    count(*) FILTER (in11 AND NOT in21) AS n11
@@ -155,28 +209,13 @@ def resolve_events(con: duckdb.DuckDBPyConnection, *, load_ids: Sequence[int] | 
     _point_lookups(con, cache)
     con.execute("""
         CREATE OR REPLACE TEMP TABLE r2 AS
-        WITH pop AS (
-            SELECT area_code, population FROM population
-            WHERE area_type = 'lsoa21' AND sex = 'persons' AND age_band = 'all'
-            QUALIFY row_number() OVER (PARTITION BY area_code ORDER BY year DESC) = 1
-        ), biggest AS (
-            SELECT l.from_code, arg_min(l.to_code, (-coalesce(p.population, -1), l.to_code))
-                   AS to_code
-            FROM area_links l LEFT JOIN pop p ON p.area_code = l.to_code
-            WHERE l.from_type = 'lsoa11' AND l.to_type = 'lsoa21'
-            GROUP BY l.from_code
-        ), single AS (
-            SELECT from_code, min(to_code) AS to_code FROM area_links
-            WHERE from_type = 'lsoa11' AND to_type = 'lsoa21'
-            GROUP BY from_code HAVING count(*) = 1
-        )
         SELECT r.load_id, r.row_number, r.vintage, r.lsoa_code,
             CASE
               WHEN r.vintage = 2021 THEN r.lsoa_code
-              WHEN r.vintage = 2011 AND r.n_succ = 1 THEN s.to_code
+              WHEN r.vintage = 2011 AND r.n_succ = 1 THEN m.single
               WHEN r.vintage = 2011 AND r.n_succ > 1 AND inside.to_code IS NOT NULL
                    THEN pip.pip21
-              WHEN r.vintage = 2011 AND r.n_succ > 1 THEN bg.to_code
+              WHEN r.vintage = 2011 AND r.n_succ > 1 THEN m.biggest
               WHEN r.vintage IS NULL THEN pip.pip21
             END AS lsoa21,
             CASE
@@ -191,28 +230,10 @@ def resolve_events(con: duckdb.DuckDBPyConnection, *, load_ids: Sequence[int] | 
             END AS method
         FROM r
         LEFT JOIN pip USING (load_id, row_number)
-        LEFT JOIN single s ON s.from_code = r.lsoa_code
-        LEFT JOIN biggest bg ON bg.from_code = r.lsoa_code
+        LEFT JOIN _cs_lsoa11 m ON m.lsoa11 = r.lsoa_code
         LEFT JOIN area_links inside ON inside.from_type = 'lsoa11'
              AND inside.to_type = 'lsoa21' AND inside.from_code = r.lsoa_code
              AND inside.to_code = pip.pip21
-    """)
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE r3 AS
-        WITH link AS (
-            SELECT from_type, from_code, to_type,
-                   arg_max(to_code, (coalesce(vintage, 0), to_code)) AS to_code
-            FROM area_links GROUP BY ALL
-        )
-        SELECT r2.load_id, r2.row_number, r2.vintage, r2.lsoa21, r2.method,
-               w.to_code AS ward, coalesce(d21.to_code, d11.to_code) AS district
-        FROM r2
-        LEFT JOIN link w ON w.from_type = 'lsoa21' AND w.to_type = 'ward'
-             AND w.from_code = r2.lsoa21
-        LEFT JOIN link d21 ON d21.from_type = 'lsoa21' AND d21.to_type = 'district'
-             AND d21.from_code = r2.lsoa21
-        LEFT JOIN link d11 ON d11.from_type = 'lsoa11' AND d11.to_type = 'district'
-             AND d11.from_code = r2.lsoa_code AND r2.vintage = 2011
     """)
     con.execute("""
         UPDATE events SET
@@ -221,21 +242,20 @@ def resolve_events(con: duckdb.DuckDBPyConnection, *, load_ids: Sequence[int] | 
             resolution = CASE WHEN f.method = 'code' AND f.lsoa21 IS NULL
                               AND f.district IS NULL THEN 'unresolved' ELSE f.method END
         FROM (
-            SELECT r3.*, c.to_code AS csp, p.to_code AS pfa
-            FROM r3
-            LEFT JOIN (SELECT from_code, arg_max(to_code, coalesce(vintage, 0)) AS to_code
-                       FROM area_links WHERE from_type = 'district' AND to_type = 'csp'
-                       GROUP BY from_code) c ON c.from_code = r3.district
-            LEFT JOIN (SELECT from_code, arg_max(to_code, coalesce(vintage, 0)) AS to_code
-                       FROM area_links WHERE from_type = 'district' AND to_type = 'pfa'
-                       GROUP BY from_code) p ON p.from_code = r3.district
+            SELECT r2.load_id, r2.row_number, r2.vintage, r2.lsoa21, r2.method, a.ward,
+                   coalesce(a.district, o.district) AS district,
+                   CASE WHEN a.district IS NOT NULL THEN a.csp ELSE o.csp END AS csp,
+                   CASE WHEN a.district IS NOT NULL THEN a.pfa ELSE o.pfa END AS pfa
+            FROM r2
+            LEFT JOIN _cs_lsoa21 a ON a.lsoa21 = r2.lsoa21
+            LEFT JOIN _cs_lsoa11 o ON o.lsoa11 = r2.lsoa_code AND r2.vintage = 2011
         ) f
         WHERE events.load_id = f.load_id AND events.row_number = f.row_number
     """)
     counts = dict(con.execute(
         "SELECT method, count(*) FROM r2 GROUP BY method"
     ).fetchall())
-    for t in ("r", "r2", "r3", "pip"):
+    for t in ("r", "r2", "pip"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
     return {k: int(v) for k, v in counts.items()}
 
