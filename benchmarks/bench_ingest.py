@@ -60,7 +60,6 @@ class Measurement:
     method: str
     rows: int
     seconds: float
-    note: str = ""
 
     @property
     def rows_per_second(self) -> float:
@@ -321,8 +320,8 @@ Notes:
   resolution. It is timed from the `ingest` call to the store being closed (data on disk);
   creating a fresh store and its schema is not timed.
 - Reference data: {reference.note}.
-- The re-ingest loads the same files into the store just filled: every file is a duplicate,
-  so it measures reading, hashing and parsing plus the duplicate check.
+- The re-ingest loads the same files again into the store just filled: every file is a
+  duplicate, so it measures how fast commsafe recognises (and records) files it already has.
 - The page cache was warmed by reading every file once before timing.
 """
 

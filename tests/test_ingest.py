@@ -186,7 +186,7 @@ def test_revised_file_replaces_its_force_month(tmp_path: Path) -> None:
                               ).fetchall()[0][0] == 2
 
 
-def test_kill_9_mid_ingest_keeps_exactly_the_complete_loads(tmp_path: Path) -> None:
+def _three_months(tmp_path: Path) -> tuple[Path, Path]:
     folder = tmp_path / "data"
     folder.mkdir()
     for i, month in enumerate(("2024-01", "2024-02", "2024-03")):
@@ -195,21 +195,43 @@ def test_kill_9_mid_ingest_keeps_exactly_the_complete_loads(tmp_path: Path) -> N
     store = tmp_path / "s.duckdb"
     with open_store(store) as st:  # first month loaded completely
         ingest(st, [folder / "2024-01-testforce-street.csv"])
-    env = {**os.environ, "COMMSAFE_TEST_KILL": "mid-load"}
-    exe = shutil.which("commsafe", path=str(Path(sys.executable).parent))
-    assert exe
-    proc = subprocess.run([exe, "ingest", str(folder), "--store", str(store), "--quiet"],
-                          env=env, capture_output=True, text=True, timeout=120)
-    assert proc.returncode == -9  # killed by SIGKILL inside the second file's transaction
+    return folder, store
+
+
+def _state(store: Path) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
     with open_store(store) as st:
         months = st.con.execute("SELECT strftime(month, '%Y-%m'), count(*) FROM events "
                                 "GROUP BY 1 ORDER BY 1").fetchall()
         loads = st.con.execute("SELECT status, rows_loaded FROM loads ORDER BY load_id"
                                ).fetchall()
-        assert months == [("2024-01", 50)]
-        # the first file was a duplicate (a complete load); the second died mid-transaction
-        assert loads == [("loaded", 50), ("duplicate", 0)]
-        # and the store still works: the interrupted files load on the next run
+    return months, loads
+
+
+def test_kill_9_mid_ingest_keeps_exactly_the_complete_loads(tmp_path: Path) -> None:
+    folder, store = _three_months(tmp_path)
+    env = {**os.environ, "COMMSAFE_TEST_KILL": "mid-load"}
+    exe = shutil.which("commsafe", path=str(Path(sys.executable).parent))
+    assert exe
+    proc = subprocess.run([exe, "ingest", str(folder), "--store", str(store), "--quiet"],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == -9  # killed by SIGKILL inside the batch's transaction
+    # one batch: nothing of the interrupted call is in the store
+    assert _state(store) == ([("2024-01", 50)], [("loaded", 50)])
+    with open_store(store) as st:  # and the store still works: the next run loads the rest
         res = ingest(st, [folder])
         assert [r.status for r in res.loads] == ["duplicate", "loaded", "loaded"]
         assert st.con.execute("SELECT count(*) FROM events").fetchall()[0][0] == 150
+
+
+def test_kill_9_between_batches_keeps_the_committed_batches(tmp_path: Path) -> None:
+    folder, store = _three_months(tmp_path)
+    script = ("import sys; from commsafe.store import open_store; "
+              "from commsafe.store.ingest import ingest; "
+              "st = open_store(sys.argv[1]); ingest(st, [sys.argv[2]], batch_bytes=1)")
+    env = {**os.environ, "COMMSAFE_TEST_KILL": "mid-load:3"}
+    proc = subprocess.run([sys.executable, "-c", script, str(store), str(folder)],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == -9, proc.stderr
+    # batches of one file: the duplicate and 2024-02 committed, 2024-03 died mid-transaction
+    assert _state(store) == ([("2024-01", 50), ("2024-02", 50)],
+                             [("loaded", 50), ("duplicate", 0), ("loaded", 50)])

@@ -101,8 +101,8 @@ def count_events(store: Store, by: Sequence[str], *, where: str | None = None,
         return store.con.sql(sql).to_arrow_table()
     except duckdb.Error as exc:
         first = str(exc).splitlines()[0]
-        names = ", ".join([*DIMENSIONS, *BASE_COLUMNS])
+        usable = ", ".join([*DIMENSIONS, *BASE_COLUMNS])
         raise QueryError(
-            f"--where {where!r} cannot run: {first}. Columns you can use: {names}. "
+            f"--where {where!r} cannot run: {first}. Columns you can use: {usable}. "
             "Quote text values with single quotes, e.g. --where \"force='cambridgeshire'\"."
         ) from None

@@ -253,8 +253,8 @@ def merge(con: duckdb.DuckDBPyConnection, table: str, staged: pa.Table, keys: Se
     try:
         cols = ", ".join(staged.column_names)
         if scope is not None:
-            row = con.execute(f"SELECT count(*) FROM {table} AS t WHERE {scope}").fetchone()
-            if row is not None and row[0] == 0:
+            row = con.execute(f"SELECT count(*) FROM {table} AS t WHERE {scope}").fetchall()
+            if row[0][0] == 0:
                 con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {name}")
                 return
         on = " AND ".join(f"t.{k} = s.{k}" for k in keys)

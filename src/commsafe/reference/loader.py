@@ -108,11 +108,11 @@ def recognise(path: Path, *, year: int | None = None) -> Plan:
 
 
 def _previous(store: Store, sha256: str, kind: str) -> tuple[int, int] | None:
-    row = store.con.execute(
+    rows = store.con.execute(
         """SELECT load_id, rows_read FROM loads WHERE sha256 = ? AND kind = ?
            AND status IN ('loaded', 'revised') ORDER BY load_id LIMIT 1""",
-        [sha256, kind]).fetchone()
-    return None if row is None else (int(row[0]), int(row[1]))
+        [sha256, kind]).fetchall()
+    return (int(rows[0][0]), int(rows[0][1])) if rows else None
 
 
 def _load_one(store: Store, path: Path, plan: Plan) -> LoadRecord:

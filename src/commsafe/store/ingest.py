@@ -18,7 +18,7 @@ import os
 import re
 import signal
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -34,7 +34,7 @@ from commsafe.reference.resolve import ResolveCache, resolve_events
 from commsafe.sources import police_uk
 from commsafe.sources.files import InputFile, Skipped, find_inputs
 from commsafe.store import Store, now
-from commsafe.store.loads import LoadRecord, Reject, record_load, sha256_bytes
+from commsafe.store.loads import LoadRecord, Reject, record_loads, sha256_bytes
 
 __all__ = ["FileFailure", "IngestResult", "ingest"]
 
@@ -43,6 +43,9 @@ UK_LON = (-8.75, 1.85)
 UK_LAT = (49.8, 60.95)
 
 LONDON = ZoneInfo("Europe/London")
+
+#: files are loaded in batches of about this much CSV, one transaction each
+BATCH_BYTES = 256 * 1024 * 1024
 
 TABLE_OF_KIND = {"street": "events", "outcomes": "outcomes", "stop_search": "stop_search"}
 
@@ -79,6 +82,7 @@ class _Meta:
     kind: str
     force: str
     months: list[str]
+    size: int
 
 
 _MONTH_RE = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
@@ -129,28 +133,24 @@ def _scan(file: InputFile) -> _Meta:
         force = force or _file_force(parsed, file.path)
     else:
         months = [month]
-    return _Meta(file, sha256_bytes(data), schema.kind, force, months)
+    return _Meta(file, sha256_bytes(data), schema.kind, force, months, len(data))
 
 
 def _parse(meta: _Meta) -> police_uk.ParsedFile:
     return police_uk.parse(meta.file.read(), meta.file.path)
 
 
-def _current_loads(store: Store) -> set[tuple[str, str]]:
-    return {(k, s) for k, s in store.con.execute(
-        "SELECT kind, sha256 FROM loads WHERE replaced_by IS NULL "
-        "AND status IN ('loaded', 'revised')").fetchall()}
-
-
 def ingest(store: Store, paths: Sequence[Path | str], *,
            progress: Callable[[str, int, int], None] | None = None,
-           resolve: bool = True) -> IngestResult:
+           resolve: bool = True, batch_bytes: int = BATCH_BYTES) -> IngestResult:
     """Load every police.uk file under ``paths``. Per-file problems are collected, not raised.
 
     Files are scanned first (checksums, and the force-months they claim, so that conflicts
-    are found before anything loads), then loaded one transaction each, the next file being
-    parsed in a worker thread while the current one is stored. ``progress(path, done, total)``
-    is called after each file.
+    are found before anything loads). They are then loaded in batches of about
+    ``batch_bytes`` of CSV, each batch one transaction (validated, stored and resolved to areas
+    together), the next file being parsed in a worker thread meanwhile. An interruption
+    leaves every batch committed before it and nothing of the batch under way.
+    ``progress(path, done, total)`` is called after each file.
     """
     inputs, skipped = find_inputs(paths)
     result = IngestResult(skipped=skipped)
@@ -162,9 +162,10 @@ def ingest(store: Store, paths: Sequence[Path | str], *,
             result.failures.append(FileFailure(f.path, str(exc)))
     metas = _drop_conflicts(metas, result)
     total = len(metas)
-    cache = ResolveCache()
+    cache = ResolveCache() if resolve else None
     current = _current_loads(store)
     ahead: dict[int, Future[police_uk.ParsedFile]] = {}
+    done = 0
     with ThreadPoolExecutor(max_workers=1) as pool:
 
         def prefetch(i: int) -> None:
@@ -172,20 +173,46 @@ def ingest(store: Store, paths: Sequence[Path | str], *,
                 ahead[i] = pool.submit(_parse, metas[i])
 
         prefetch(0)
-        for i, meta in enumerate(metas):
-            prefetch(i + 1)
-            try:
-                future = ahead.pop(i, None)
-                rec = _load_one(store, meta, future, cache if resolve else None)
-            except CommsafeError as exc:
-                result.failures.append(FileFailure(meta.file.path, str(exc)))
-                continue
-            result.loads.append(rec)
-            if rec.status in ("loaded", "revised"):
-                current.add((meta.kind, meta.sha))
+        for batch in _batches(metas, batch_bytes):
+            with store.transaction() as con:
+                loader = _Batch(store, con, current)
+                for i, meta in batch:
+                    prefetch(i + 1)
+                    future = ahead.pop(i, None)
+                    try:
+                        loader.add(meta, future)
+                    except CommsafeError as exc:
+                        result.failures.append(FileFailure(meta.file.path, str(exc)))
+                records = loader.finish(cache)
+            result.loads.extend(records)
+            for rec in records:
+                if rec.status in ("loaded", "revised"):
+                    current[(rec.kind, rec.sha256)] = rec.rows_read
             if progress:
-                progress(meta.file.path, i + 1, total)
+                for rec in records:
+                    done += 1
+                    progress(rec.path, done, total)
     return result
+
+
+def _batches(metas: list[_Meta], limit: int) -> Iterator[list[tuple[int, _Meta]]]:
+    batch: list[tuple[int, _Meta]] = []
+    size = 0
+    for i, meta in enumerate(metas):
+        batch.append((i, meta))
+        size += meta.size
+        if size >= limit:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def _current_loads(store: Store) -> dict[tuple[str, str], int]:
+    """(kind, sha256) of the files whose rows are in the store now → their rows_read."""
+    return {(k, s): int(n) for k, s, n in store.con.execute(
+        "SELECT kind, sha256, rows_read FROM loads WHERE replaced_by IS NULL "
+        "AND status IN ('loaded', 'revised')").fetchall()}
 
 
 def _drop_conflicts(metas: list[_Meta], result: IngestResult) -> list[_Meta]:
@@ -210,67 +237,147 @@ def _drop_conflicts(metas: list[_Meta], result: IngestResult) -> list[_Meta]:
     return [m for m in metas if id(m) not in bad]
 
 
+_KILL_COUNTS: dict[str, int] = defaultdict(int)
+
+
 def _kill_point(stage: str) -> None:
-    """Test hook: COMMSAFE_TEST_KILL=<stage> makes the process kill -9 itself there."""
-    if os.environ.get("COMMSAFE_TEST_KILL") == stage:
-        os.kill(os.getpid(), signal.SIGKILL)
+    """Test hook: COMMSAFE_TEST_KILL=<stage>[:N] makes the process kill -9 itself the N-th
+    time (default the first) it reaches that stage: a real crash at a chosen point."""
+    want, _, nth = os.environ.get("COMMSAFE_TEST_KILL", "").partition(":")
+    if want == stage:
+        _KILL_COUNTS[stage] += 1
+        if _KILL_COUNTS[stage] == int(nth or 1):
+            os.kill(os.getpid(), signal.SIGKILL)
 
 
-def _load_one(store: Store, meta: _Meta, future: Future[police_uk.ParsedFile] | None,
-              cache: ResolveCache | None) -> LoadRecord:
-    kind = meta.kind
-    table = TABLE_OF_KIND[kind]
-    started = now()
-    with store.transaction() as con:
-        load_id = store.next_load_id()
-        same = con.execute(
-            """SELECT load_id, rows_read FROM loads WHERE sha256 = ? AND kind = ?
-               AND replaced_by IS NULL AND status IN ('loaded', 'revised')""",
-            [meta.sha, kind],
-        ).fetchall()
-        if same:
+@dataclass
+class _Pending:
+    """A file of the batch being loaded: its record, rejects so far and staged rows."""
+
+    meta: _Meta
+    load_id: int
+    parsed: police_uk.ParsedFile
+    previous: list[int]
+    rejects: list[Reject]
+    started: datetime
+
+
+class _Batch:
+    """Files loaded in one transaction: staged per kind, validated, stored and resolved
+    together (a handful of statements per batch instead of a dozen per file)."""
+
+    def __init__(self, store: Store, con: duckdb.DuckDBPyConnection,
+                 current: dict[tuple[str, str], int]) -> None:
+        self.store = store
+        self.con = con
+        self.current = dict(current)
+        self.records: list[LoadRecord] = []
+        self.pending: list[_Pending] = []
+        self.existing: dict[str, dict[tuple[str, str], set[int]]] = {}
+
+    def _existing(self, kind: str) -> dict[tuple[str, str], set[int]]:
+        """(force, month) → load_ids whose rows of this kind are stored now."""
+        if kind not in self.existing:
+            found: dict[tuple[str, str], set[int]] = defaultdict(set)
+            for force, month, load_id in self.con.execute(
+                f"SELECT DISTINCT force, strftime(month, '%Y-%m'), load_id "
+                f"FROM {TABLE_OF_KIND[kind]}"
+            ).fetchall():
+                found[(force, month)].add(load_id)
+            self.existing[kind] = found
+        return self.existing[kind]
+
+    def add(self, meta: _Meta, future: Future[police_uk.ParsedFile] | None) -> None:
+        started = now()
+        load_id = self.store.next_load_id()
+        key = (meta.kind, meta.sha)
+        if key in self.current:
             if future is not None:
                 future.cancel()
-            rec = LoadRecord(
-                load_id, meta.file.path, meta.sha, kind, started, now(), force=meta.force,
-                months=meta.months, rows_read=same[0][1], rows_duplicate=same[0][1],
-                status="duplicate", note=f"same file as load {same[0][0]}; nothing added",
-            )
-            record_load(con, rec)
-            return rec
+            n = self.current[key]
+            self.records.append(LoadRecord(
+                load_id, meta.file.path, meta.sha, meta.kind, started, now(), force=meta.force,
+                months=meta.months, rows_read=n, rows_duplicate=n, status="duplicate",
+                note="same file as one already loaded; nothing added",
+            ))
+            return
         parsed = future.result() if future is not None else _parse(meta)
-        previous = [r[0] for r in con.execute(
-            f"""SELECT DISTINCT load_id FROM {table} WHERE force = ? AND month IN
-                (SELECT CAST(m || '-01' AS DATE) FROM unnest(?::VARCHAR[]) t(m))""",
-            [meta.force, meta.months],
-        ).fetchall()]
+        existing = self._existing(meta.kind)
+        previous = sorted({i for m in meta.months for i in existing.get((meta.force, m), ())})
         if previous:
-            con.execute(
-                f"""DELETE FROM {table} WHERE force = ? AND month IN
+            self.con.execute(
+                f"""DELETE FROM {TABLE_OF_KIND[meta.kind]} WHERE force = ? AND month IN
                     (SELECT CAST(m || '-01' AS DATE) FROM unnest(?::VARCHAR[]) t(m))""",
                 [meta.force, meta.months],
             )
-            con.execute(
+            self.con.execute(
                 "UPDATE loads SET replaced_by = ? WHERE list_contains(?::BIGINT[], load_id)",
                 [load_id, previous],
             )
-        name_month = police_uk.name_info(meta.file.name)[0]
-        rejects = list(parsed.rejects)
-        loaded = _insert(con, table, kind, meta, parsed, load_id, name_month, rejects)
+        for m in meta.months:
+            existing[(meta.force, m)] = {load_id}
+        self.current[key] = parsed.rows_read
+        self.pending.append(_Pending(meta, load_id, parsed, previous, list(parsed.rejects),
+                                     started))
+
+    def finish(self, cache: ResolveCache | None) -> list[LoadRecord]:
+        """Validate and store the staged rows, resolve them to areas, record the loads."""
+        loaded: dict[int, int] = {}
+        for kind in TABLE_OF_KIND:
+            files = [f for f in self.pending if f.meta.kind == kind]
+            if files:
+                loaded.update(self._store_kind(kind, files))
         _kill_point("mid-load")
-        if kind == "street" and cache is not None and loaded:
-            resolve_events(con, load_ids=[load_id], cache=cache)
-        status = "revised" if previous else "loaded"
-        note = (f"revised file: replaces {meta.force} {', '.join(meta.months)} from load(s) "
-                f"{', '.join(map(str, sorted(previous)))}") if previous else None
-        rec = LoadRecord(
-            load_id, meta.file.path, meta.sha, kind, started, now(), force=meta.force,
-            months=meta.months, rows_read=parsed.rows_read, rows_loaded=loaded,
-            rows_rejected=len(rejects), status=status, note=note,
-            rejects=sorted(rejects, key=lambda r: r.row_number or 0),
-        )
-        record_load(con, rec)
-    return rec
+        street = [f.load_id for f in self.pending if f.meta.kind == "street"
+                  and loaded.get(f.load_id)]
+        if street and cache is not None:
+            resolve_events(self.con, load_ids=street, cache=cache)
+        for f in self.pending:
+            meta = f.meta
+            note = (f"revised file: replaces {meta.force} {', '.join(meta.months)} from "
+                    f"load(s) {', '.join(map(str, f.previous))}") if f.previous else None
+            self.records.append(LoadRecord(
+                f.load_id, meta.file.path, meta.sha, meta.kind, f.started, now(),
+                force=meta.force, months=meta.months, rows_read=f.parsed.rows_read,
+                rows_loaded=loaded.get(f.load_id, 0), rows_rejected=len(f.rejects),
+                status="revised" if f.previous else "loaded", note=note,
+                rejects=sorted(f.rejects, key=lambda r: r.row_number or 0),
+            ))
+        self.records.sort(key=lambda r: r.load_id)
+        record_loads(self.con, self.records)
+        return self.records
+
+    def _store_kind(self, kind: str, files: list[_Pending]) -> dict[int, int]:
+        tables = []
+        for f in files:
+            t = f.parsed.table
+            n = t.num_rows
+            name_month = police_uk.name_info(f.meta.file.name)[0]
+            t = t.append_column("_load_id", pa.array([f.load_id] * n, pa.int64()))
+            t = t.append_column("_force", pa.array([f.meta.force] * n, pa.string()))
+            t = t.append_column("_name_month", pa.array([name_month] * n, pa.string()))
+            tables.append(t)
+        staged = pa.concat_tables(tables)
+        if kind == "street":
+            staged = staged.append_column("crime_type",
+                                          _standard_names(staged.column("category")))
+        self.con.register("staged", staged)
+        try:
+            checked = f"(SELECT *, CASE {_CHECKS[kind]} END AS reason FROM staged)"
+            bad = self.con.sql(
+                f"SELECT * FROM {checked} WHERE reason IS NOT NULL ORDER BY _load_id, _row"
+            ).to_arrow_table()
+            self.con.execute(_insert_sql(kind, TABLE_OF_KIND[kind]).replace(
+                "FROM checked", f"FROM {checked}"))
+        finally:
+            self.con.unregister("staged")
+        by_id = {f.load_id: f for f in files}
+        bad_count: dict[int, int] = defaultdict(int)
+        if bad.num_rows:
+            for load_id, reject in _reject_rows(bad, by_id):
+                by_id[load_id].rejects.append(reject)
+                bad_count[load_id] += 1
+        return {f.load_id: f.parsed.table.num_rows - bad_count[f.load_id] for f in files}
 
 
 # --- validation and insertion ------------------------------------------------------------
@@ -287,7 +394,7 @@ _COORD_CHECKS = f"""
 
 _MONTH_CHECKS = """
     WHEN NOT regexp_full_match(trim(month), '\\d{4}-(0[1-9]|1[0-2])') THEN 'bad_month'
-    WHEN $name_month IS NOT NULL AND trim(month) <> $name_month THEN 'month_mismatch'
+    WHEN _name_month IS NOT NULL AND trim(month) <> _name_month THEN 'month_mismatch'
 """
 
 _LOCAL_MONTH = (
@@ -302,7 +409,8 @@ _CHECKS = {
     # police.uk files stop-and-search by the UK local month of the search
     "stop_search": f"""
     WHEN TRY_CAST(searched_at AS TIMESTAMPTZ) IS NULL THEN 'bad_date'
-    WHEN $name_month IS NOT NULL AND {_LOCAL_MONTH} <> $name_month THEN 'date_month_mismatch'
+    WHEN _name_month IS NOT NULL AND {_LOCAL_MONTH} <> _name_month
+         THEN 'date_month_mismatch'
     """ + _COORD_CHECKS,
 }
 
@@ -319,19 +427,19 @@ def _insert_sql(kind: str, table: str) -> str:
             is_asb, reported_by, falls_within, longitude, latitude, location, lsoa_code,
             lsoa_name, lsoa_vintage, lsoa21_code, ward_code, district_code, csp_code, pfa_code,
             resolution, outcome, context, load_id)
-        SELECT 'police_uk', $force, {n(c='crime_id')}, _row, CAST(trim(month) || '-01' AS DATE),
+        SELECT 'police_uk', _force, {n(c='crime_id')}, _row, CAST(trim(month) || '-01' AS DATE),
             trim(category), crime_type, crime_type = '{taxonomy.ASB}', {n(c='reported_by')},
             {n(c='falls_within')}, {coords[0]}, {coords[1]}, {n(c='location')},
             {n(c='lsoa_code')}, {n(c='lsoa_name')}, NULL, NULL, NULL, NULL, NULL, NULL,
-            'unresolved', {n(c='outcome')}, {n(c='context')}, $load_id
-        FROM checked WHERE reason IS NULL ORDER BY _row"""
+            'unresolved', {n(c='outcome')}, {n(c='context')}, _load_id
+        FROM checked WHERE reason IS NULL ORDER BY _load_id, _row"""
     if kind == "outcomes":
         return f"""
-        INSERT INTO outcomes SELECT 'police_uk', $force, {n(c='crime_id')}, _row,
+        INSERT INTO outcomes SELECT 'police_uk', _force, {n(c='crime_id')}, _row,
             CAST(trim(month) || '-01' AS DATE), {n(c='reported_by')}, {n(c='falls_within')},
             {coords[0]}, {coords[1]}, {n(c='location')}, {n(c='lsoa_code')},
-            {n(c='lsoa_name')}, {n(c='outcome_type')}, $load_id
-        FROM checked WHERE reason IS NULL ORDER BY _row"""
+            {n(c='lsoa_name')}, {n(c='outcome_type')}, _load_id
+        FROM checked WHERE reason IS NULL ORDER BY _load_id, _row"""
     cols = [c for _, c in police_uk.STOP_SEARCH.columns]
     values = []
     for c in cols:
@@ -341,9 +449,9 @@ def _insert_sql(kind: str, table: str) -> str:
             values.append(n(c=c))
     return f"""
         INSERT INTO stop_search (source, force, row_number, month, {', '.join(cols)}, load_id)
-        SELECT 'police_uk', $force, _row,
-            CAST({_LOCAL_MONTH} || '-01' AS DATE), {', '.join(values)}, $load_id
-        FROM checked WHERE reason IS NULL ORDER BY _row"""
+        SELECT 'police_uk', _force, _row,
+            CAST({_LOCAL_MONTH} || '-01' AS DATE), {', '.join(values)}, _load_id
+        FROM checked WHERE reason IS NULL ORDER BY _load_id, _row"""
 
 
 _REASON_TEXT = {
@@ -364,31 +472,6 @@ _REASON_TEXT = {
 }
 
 
-def _insert(con: duckdb.DuckDBPyConnection, table: str, kind: str, meta: _Meta,
-            parsed: police_uk.ParsedFile, load_id: int, name_month: str | None,
-            rejects: list[Reject]) -> int:
-    """Validate the staged rows in SQL; store the good ones, turn the rest into rejects."""
-    staged = parsed.table
-    if kind == "street":
-        staged = staged.append_column("crime_type", _standard_names(staged.column("category")))
-    con.register("staged", staged)
-    try:
-        checked = (f"(SELECT *, CASE {_CHECKS[kind].replace('$name_month', '$nm')} END "
-                   "AS reason FROM staged)")
-        bad = con.sql(
-            f"SELECT * FROM {checked} WHERE reason IS NOT NULL ORDER BY _row",
-            params={"nm": name_month},
-        ).to_arrow_table()
-        if bad.num_rows:
-            rejects.extend(_reject_rows(bad, parsed))
-        sql = _insert_sql(kind, table).replace("FROM checked", f"FROM {checked}")
-        inserted = con.execute(sql, {"force": meta.force, "load_id": load_id, "nm": name_month}
-                               ).fetchall()
-    finally:
-        con.unregister("staged")
-    return int(inserted[0][0])
-
-
 def _standard_names(category: pa.ChunkedArray) -> pa.Array:
     """Current police.uk names for a column of published ones (mapped once per distinct name)."""
     encoded = category.combine_chunks().dictionary_encode()
@@ -396,19 +479,19 @@ def _standard_names(category: pa.ChunkedArray) -> pa.Array:
     return pa.array(names, pa.string()).take(encoded.indices)
 
 
-def _reject_rows(bad: pa.Table, parsed: police_uk.ParsedFile) -> Iterable[Reject]:
-    schema = parsed.schema
-    internal_cols = [c for _, c in schema.columns]
+def _reject_rows(bad: pa.Table, files: dict[int, _Pending]
+                 ) -> Iterator[tuple[int, Reject]]:
     for row in bad.to_pylist():
+        parsed = files[row["_load_id"]].parsed
+        schema = parsed.schema
         header, what, fix = _REASON_TEXT[row["reason"]]
-        internal = schema.internal(header) or ""
-        value = row.get(internal, "")
+        value = row.get(schema.internal(header) or "", "")
         if row["reason"] in ("half_coordinates", "bad_coordinates", "outside_uk"):
             value = f"{row.get('longitude', '')}, {row.get('latitude', '')}"
             header = "Longitude/Latitude"
         line = row["_line"]
-        raw = police_uk._raw([row[c] for c in internal_cols])
-        yield Reject(
+        raw = police_uk._raw([row[c] for _, c in schema.columns])
+        yield row["_load_id"], Reject(
             line, row["_row"], row["reason"],
             f"{parsed.path} line {line}, column '{header}', value {value!r} {what}. {fix}.",
             raw,
