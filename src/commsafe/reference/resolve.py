@@ -30,7 +30,7 @@ distinguishable codes have (police.uk mixed vintages around 2022), and by date o
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import duckdb
 import numpy as np
@@ -53,10 +53,14 @@ class PointIndex:
 
     @classmethod
     def from_store(cls, con: duckdb.DuckDBPyConnection, area_type: str) -> PointIndex | None:
-        tbl = con.sql(
+        return cls.from_table(con.sql(
             "SELECT area_code, geometry FROM boundaries WHERE area_type = $t ORDER BY area_code",
             params={"t": area_type},
-        ).to_arrow_table()
+        ).to_arrow_table())
+
+    @classmethod
+    def from_table(cls, tbl: pa.Table) -> PointIndex | None:
+        """From an Arrow table of ``area_code`` and WKB ``geometry`` (None when empty)."""
         if tbl.num_rows == 0:
             return None
         geoms = shapely.from_wkb(np.asarray(tbl.column("geometry").to_pylist(), dtype=object))
@@ -133,21 +137,9 @@ CREATE OR REPLACE TEMP TABLE _cs_lsoa11 AS
 
 @dataclass
 class ResolveCache:
-    """What resolution builds once and reuses: boundary indexes (kept for the process) and
-    the per-code maps (temp tables, rebuilt when the reference data changes)."""
+    """The per-code maps (temp tables), rebuilt only when the reference data changes."""
 
-    indexes: dict[tuple[str, int], PointIndex | None] = field(default_factory=dict)
     maps_stamp: tuple[int, int] | None = None
-
-    def index(self, con: duckdb.DuckDBPyConnection, area_type: str) -> PointIndex | None:
-        stamp = con.execute(
-            "SELECT coalesce(max(load_id), 0) + count(*) FROM boundaries WHERE area_type = ?",
-            [area_type],
-        ).fetchall()[0]
-        key = (area_type, int(stamp[0]) if stamp else 0)
-        if key not in self.indexes:
-            self.indexes[key] = PointIndex.from_store(con, area_type)
-        return self.indexes[key]
 
     def maps(self, con: duckdb.DuckDBPyConnection) -> None:
         """Make sure the per-code maps reflect the reference data now in the store."""
@@ -206,7 +198,7 @@ def resolve_events(con: duckdb.DuckDBPyConnection, *, load_ids: Sequence[int] | 
             END::SMALLINT AS vintage
         FROM b JOIN per_load USING (load_id)
     """, params)
-    _point_lookups(con, cache)
+    _point_lookups(con)
     con.execute("""
         CREATE OR REPLACE TEMP TABLE r2 AS
         SELECT r.load_id, r.row_number, r.vintage, r.lsoa_code,
@@ -260,8 +252,12 @@ def resolve_events(con: duckdb.DuckDBPyConnection, *, load_ids: Sequence[int] | 
     return {k: int(v) for k, v in counts.items()}
 
 
-def _point_lookups(con: duckdb.DuckDBPyConnection, cache: ResolveCache) -> None:
-    """Fill temp table ``pip`` with the 2021 LSOA containing each event that needs one."""
+def _point_lookups(con: duckdb.DuckDBPyConnection) -> None:
+    """Fill temp table ``pip`` with the 2021 LSOA containing each event that needs one.
+
+    Only the boundaries that can matter are read: the successors of split 2011 codes, and
+    those overlapping the extent of events whose code is missing or unknown.
+    """
     need = con.sql("""
         SELECT load_id, row_number, longitude, latitude FROM r
         WHERE longitude IS NOT NULL AND latitude IS NOT NULL
@@ -269,7 +265,30 @@ def _point_lookups(con: duckdb.DuckDBPyConnection, cache: ResolveCache) -> None:
     """).to_arrow_table()
     found = pa.array([None] * need.num_rows, pa.string())
     if need.num_rows:
-        index = cache.index(con, "lsoa21")
+        candidates = con.sql("""
+            WITH need AS (
+                SELECT lsoa_code, vintage, longitude, latitude FROM r
+                WHERE longitude IS NOT NULL AND latitude IS NOT NULL
+                  AND (vintage IS NULL OR (vintage = 2011 AND n_succ > 1))
+            ), successors AS (
+                SELECT DISTINCT l.to_code AS code FROM need
+                JOIN area_links l ON l.from_type = 'lsoa11' AND l.to_type = 'lsoa21'
+                     AND l.from_code = need.lsoa_code
+                WHERE need.vintage = 2011
+            ), ext AS (
+                SELECT min(longitude) AS x0, max(longitude) AS x1, min(latitude) AS y0,
+                       max(latitude) AS y1
+                FROM need WHERE vintage IS NULL
+            )
+            SELECT b.area_code, b.geometry FROM boundaries b, ext
+            WHERE b.area_type = 'lsoa21'
+              AND (b.area_code IN (SELECT code FROM successors)
+                   OR (ext.x0 IS NOT NULL AND (b.min_x IS NULL  -- no bbox: cannot rule out
+                       OR (b.max_x >= ext.x0 AND b.min_x <= ext.x1
+                           AND b.max_y >= ext.y0 AND b.min_y <= ext.y1))))
+            ORDER BY b.area_code
+        """).to_arrow_table()
+        index = PointIndex.from_table(candidates)
         if index is not None:
             codes = index.locate(need.column("longitude").to_numpy(),
                                  need.column("latitude").to_numpy())

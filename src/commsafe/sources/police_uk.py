@@ -172,7 +172,7 @@ class ParsedFile:
 def _decode_header(data: bytes, path: str) -> tuple[bytes, list[str]]:
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    if not data.strip():
+    if not data or data.isspace():
         raise FileFormatError(
             f"{path}: the file is empty. Re-download it from data.police.uk, or leave it out."
         )
@@ -231,7 +231,7 @@ def _finish(table: pa.Table, schema: Schema, names: list[str]) -> pa.Table:
 
 def _parse_fast(data: bytes, path: str, schema: Schema, header: list[str],
                 names: list[str]) -> ParsedFile | None:
-    try:
+    try:  # bad bytes go to the exact parser, which says which line and column hold them
         data.decode("utf-8")
     except UnicodeDecodeError:
         return None
@@ -260,7 +260,7 @@ def _parse_fast(data: bytes, path: str, schema: Schema, header: list[str],
     lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
     if lines != table.num_rows + 1:
         return None  # embedded newlines or blank lines: only the exact parser knows lines
-    if data.count(b"\r") != data.count(b"\r\n"):
+    if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
         return None  # a lone CR (even inside quotes) ends a line for the exact parser
     rows = pa.array(range(1, table.num_rows + 1), pa.int64())
     table = table.append_column("_row", rows).append_column("_line", pc.add(rows, 1))

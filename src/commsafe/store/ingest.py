@@ -46,6 +46,8 @@ LONDON = ZoneInfo("Europe/London")
 
 #: files are loaded in batches of about this much CSV, one transaction each
 BATCH_BYTES = 256 * 1024 * 1024
+#: files parsed ahead, in worker threads, while the current batch is stored
+PARSE_AHEAD = 2
 
 TABLE_OF_KIND = {"street": "events", "outcomes": "outcomes", "stop_search": "stop_search"}
 
@@ -166,18 +168,19 @@ def ingest(store: Store, paths: Sequence[Path | str], *,
     current = _current_loads(store)
     ahead: dict[int, Future[police_uk.ParsedFile]] = {}
     done = 0
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    with ThreadPoolExecutor(max_workers=PARSE_AHEAD) as pool:
 
         def prefetch(i: int) -> None:
             if i < total and i not in ahead and (metas[i].kind, metas[i].sha) not in current:
                 ahead[i] = pool.submit(_parse, metas[i])
 
-        prefetch(0)
+        for i in range(PARSE_AHEAD):
+            prefetch(i)
         for batch in _batches(metas, batch_bytes):
             with store.transaction() as con:
                 loader = _Batch(store, con, current)
                 for i, meta in batch:
-                    prefetch(i + 1)
+                    prefetch(i + PARSE_AHEAD)
                     future = ahead.pop(i, None)
                     try:
                         loader.add(meta, future)
