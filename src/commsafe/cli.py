@@ -71,7 +71,7 @@ def _store_path(store: Path | None) -> Path:
 
 @contextmanager
 def _progress(quiet: bool, label: str) -> Iterator[Any]:
-    if quiet:
+    if quiet or not err.is_terminal:  # no bars in logs and pipes
         yield None
         return
     progress = Progress(
@@ -118,11 +118,17 @@ def ingest(
         try:
             result = run_ingest(st, paths, progress=tick)
         except KeyboardInterrupt:
-            err.print("interrupted: the store holds every file completed before the "
+            err.print("interrupted: the store holds every batch committed before the "
                       "interruption and nothing of the one being loaded.")
             raise typer.Exit(130) from None
+        has_reference = st.scalar("SELECT count(*) FROM areas")
     if not quiet:
         _print_ingest(result)
+        if not has_reference and any(r.kind == "street" and r.rows_loaded
+                                     for r in result.loads):
+            out.print("No reference data in this store: events are not resolved to areas "
+                      "yet. Load lookups with 'commsafe reference load PATH' (events are "
+                      "re-resolved then).")
     for f in result.failures:
         err.print(f"[red]error:[/red] {f.message}", soft_wrap=True)
     if not result.ok:
@@ -153,7 +159,10 @@ def _print_ingest(result: Any) -> None:
     if reasons:
         out.print("Rejected rows by reason: " + ", ".join(
             f"{k} {v:,}" for k, v in sorted(reasons.items(), key=lambda kv: -kv[1])
-        ) + " (see 'commsafe status' and the rejects table).")
+        ) + " (all of them: 'commsafe status' and the rejects table). For example:")
+        shown = [rj for rec in result.loads for rj in rec.rejects][:3]
+        for rj in shown:
+            out.print(f"  {rj.detail}", soft_wrap=True)
     for s in result.skipped:
         out.print(f"[dim]skipped {s.path}: {s.reason}[/dim]", soft_wrap=True)
 

@@ -169,11 +169,15 @@ def resolve_events(con: duckdb.DuckDBPyConnection, *, load_ids: Sequence[int] | 
         "SELECT EXISTS (SELECT 1 FROM areas) OR EXISTS (SELECT 1 FROM boundaries)"
     ).fetchall()[0][0]
     if not has_reference:
-        # nothing to resolve against: every event stays (or becomes) unresolved
-        n = con.execute(f"""UPDATE events e SET lsoa_vintage = NULL, lsoa21_code = NULL,
+        # nothing to resolve against: every event stays (or becomes) unresolved; rows fresh
+        # from ingest are already unresolved and are not rewritten
+        con.execute(f"""UPDATE events e SET lsoa_vintage = NULL, lsoa21_code = NULL,
             ward_code = NULL, district_code = NULL, csp_code = NULL, pfa_code = NULL,
-            resolution = 'unresolved' WHERE {scope}""", params).fetchall()[0][0]
-        return {"unresolved": int(n)} if n else {}
+            resolution = 'unresolved' WHERE {scope} AND resolution <> 'unresolved'""",
+            params).fetchall()
+        total = con.execute(f"SELECT count(*) FROM events e WHERE {scope}",
+                            params).fetchall()[0][0]
+        return {"unresolved": int(total)} if total else {}
     cache.maps(con)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE r AS
