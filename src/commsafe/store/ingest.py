@@ -152,7 +152,7 @@ def ingest(store: Store, paths: Sequence[Path | str], *,
     ``batch_bytes`` of CSV, each batch one transaction (validated, stored and resolved to areas
     together), the next file being parsed in a worker thread meanwhile. An interruption
     leaves every batch committed before it and nothing of the batch under way.
-    ``progress(path, done, total)`` is called after each file.
+    ``progress(path, done, total)`` is called as each file is staged.
     """
     inputs, skipped = find_inputs(paths)
     result = IngestResult(skipped=skipped)
@@ -167,7 +167,6 @@ def ingest(store: Store, paths: Sequence[Path | str], *,
     cache = ResolveCache() if resolve else None
     current = _current_loads(store)
     ahead: dict[int, Future[police_uk.ParsedFile]] = {}
-    done = 0
     with ThreadPoolExecutor(max_workers=PARSE_AHEAD) as pool:
 
         def prefetch(i: int) -> None:
@@ -186,15 +185,13 @@ def ingest(store: Store, paths: Sequence[Path | str], *,
                         loader.add(meta, future)
                     except CommsafeError as exc:
                         result.failures.append(FileFailure(meta.file.path, str(exc)))
+                    if progress:
+                        progress(meta.file.path, i + 1, total)
                 records = loader.finish(cache)
             result.loads.extend(records)
             for rec in records:
                 if rec.status in ("loaded", "revised"):
                     current[(rec.kind, rec.sha256)] = rec.rows_read
-            if progress:
-                for rec in records:
-                    done += 1
-                    progress(rec.path, done, total)
     return result
 
 
