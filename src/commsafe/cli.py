@@ -135,10 +135,21 @@ def ingest(
         raise typer.Exit(1)
 
 
+def _table(title: str, left: Sequence[str], right: Sequence[str],
+           after: Sequence[str] = ()) -> Table:
+    """A titled table: text columns ``left``, figures ``right``, then text ``after``."""
+    t = Table(title=title, title_justify="left")
+    for c in left:
+        t.add_column(c)
+    for c in right:
+        t.add_column(c, justify="right")
+    for c in after:
+        t.add_column(c)
+    return t
+
+
 def _print_ingest(result: Any) -> None:
-    t = Table(title="Ingest", title_justify="left")
-    for col in ("kind", "files", "read", "loaded", "rejected", "duplicate"):
-        t.add_column(col, justify="right" if col not in ("kind",) else "left")
+    t = _table("Ingest", ["kind"], ["files", "read", "loaded", "rejected", "duplicate"])
     by_kind: dict[str, list[Any]] = {}
     for rec in result.loads:
         by_kind.setdefault(rec.kind, []).append(rec)
@@ -198,9 +209,7 @@ def reference_load(
             methods = resolve_events(con)
     if quiet:
         return
-    t = Table(title="Reference data", title_justify="left")
-    for col in ("file", "kind", "status", "read", "loaded", "rejected"):
-        t.add_column(col, justify="left" if col in ("file", "kind", "status") else "right")
+    t = _table("Reference data", ["file", "kind", "status"], ["read", "loaded", "rejected"])
     for r in records:
         t.add_row(Path(r.path).name, r.kind.removeprefix("reference:"), r.status,
                   f"{r.rows_read:,}", f"{r.rows_loaded:,}", f"{r.rows_rejected:,}")
@@ -324,18 +333,14 @@ def _print_status(rep: dict[str, Any]) -> None:
     for g in rep["missing_months"]:
         out.print(f"[red]missing:[/red] {g['force']} {g['kind'].replace('_', ' ')} has no "
                   f"rows for {', '.join(g['missing_ranges'])}", soft_wrap=True)
-    t = Table(title="Street rows without location, and unresolved, per force × month",
-              title_justify="left")
-    for c in ("force", "month", "rows", "no location", "%", "ASB", "unresolved"):
-        t.add_column(c, justify="left" if c in ("force", "month") else "right")
+    t = _table("Street rows without location, and unresolved, per force × month",
+               ["force", "month"], ["rows", "no location", "%", "ASB", "unresolved"])
     for r in rep["location"]:
         t.add_row(r["force"], r["month"], f"{r['rows']:,}", f"{r['no_location']:,}",
                   f"{r['no_location_pct']:.1f}", f"{r['asb_rows']:,}", f"{r['unresolved']:,}")
     out.print(t)
-    t = Table(title="Area resolution per force", title_justify="left")
-    for c in ("force", "events", "unresolved", "%", "no district", "no CSP",
-              "LSOA 2011", "LSOA 2021"):
-        t.add_column(c, justify="left" if c == "force" else "right")
+    t = _table("Area resolution per force", ["force"],
+               ["events", "unresolved", "%", "no district", "no CSP", "LSOA 2011", "LSOA 2021"])
     vint: dict[str, list[int]] = {}
     for r in rep["lsoa_vintages"]:
         v = vint.setdefault(r["force"], [0, 0])
@@ -351,21 +356,23 @@ def _print_status(rep: dict[str, Any]) -> None:
                         for r in rep["resolution"])
     if methods:
         out.print(f"Resolution methods: {methods}", soft_wrap=True)
+    for r in rep["outside_force_area"]:
+        out.print(f"{r['force']}: {r['outside']:,} located rows ({r['outside_pct']}%) lie outside "
+                  f"its own force area ({r['home_pfa_name'] or r['home_pfa']}): 'Falls within' "
+                  "is not 'inside'. Filter by area, not by force, for a partnership's figures.",
+                  soft_wrap=True)
     for r in rep["repeated_crime_ids"]:
         out.print(f"{r['force']}: {r['crime_ids']:,} Crime IDs stand on more than one row "
                   f"({r['rows']:,} rows, up to {r['max_rows_per_id']} per ID); all rows kept.")
     if rep["rejects"]:
-        t = Table(title="Rejected rows by reason", title_justify="left")
-        for c in ("kind", "reason", "rows", "example"):
-            t.add_column(c, justify="right" if c == "rows" else "left")
+        t = _table("Rejected rows by reason", ["kind", "reason"], ["rows"], ["example"])
         for r in rep["rejects"]:
             t.add_row(r["kind"], r["reason"], f"{r['rows']:,}", r["example"])
         out.print(t)
     else:
         out.print("No rejected rows.")
-    t = Table(title="Loads", title_justify="left")
-    for c in ("kind", "status", "files", "read", "loaded", "rejected", "duplicate"):
-        t.add_column(c, justify="left" if c in ("kind", "status") else "right")
+    t = _table("Loads", ["kind", "status"],
+               ["files", "read", "loaded", "rejected", "duplicate"])
     for r in rep["loads"]:
         t.add_row(r["kind"], r["status"], f"{r['files']:,}", f"{r['rows_read']:,}",
                   f"{r['rows_loaded']:,}", f"{r['rows_rejected']:,}", f"{r['rows_duplicate']:,}")

@@ -58,6 +58,7 @@ import numpy as np
 import pyarrow as pa
 
 from commsafe.errors import FileFormatError, where
+from commsafe.sources.files import csv_line
 from commsafe.store.loads import Reject
 
 __all__ = [
@@ -230,10 +231,19 @@ class Plan:
     run: Callable[[duckdb.DuckDBPyConnection, int, SourceFile], Outcome]
 
 
-def raw_line(row: Sequence[str]) -> str:
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator="").writerow(row)
-    return buf.getvalue()
+raw_line = csv_line
+
+
+def reject_short_row(out: Outcome, src: SourceFile, header: Sequence[str], line: int, n: int,
+                     row: Sequence[str], need: int) -> bool:
+    """Reject (and return True for) a row with fewer than ``need`` fields."""
+    if len(row) >= need:
+        return False
+    out.reject(line, n, "wrong_column_count",
+               f"{where(src.path, line)}: {len(row)} fields but the header has "
+               f"{len(header)}. Fix: the row is cut short or has a missing comma.",
+               raw_line(row))
+    return True
 
 
 # Writing -------------------------------------------------------------------------------------
@@ -441,11 +451,7 @@ def _run_lookup(con: duckdb.DuckDBPyConnection, load_id: int, src: SourceFile,
     for line, row in rows:
         out.rows_read += 1
         n = out.rows_read
-        if len(row) < need:
-            out.reject(line, n, "wrong_column_count",
-                       f"{where(src.path, line)}: {len(row)} fields but the header has "
-                       f"{len(header)}. Fix: the row is cut short or has a missing comma.",
-                       raw_line(row))
+        if reject_short_row(out, src, header, line, n, row, need):
             continue
         codes: dict[str, str] = {}
         bad = None

@@ -57,6 +57,7 @@ from commsafe.reference.geography import (
     merge,
     parse_area_column,
     raw_line,
+    reject_short_row,
 )
 
 __all__ = [
@@ -392,11 +393,7 @@ def _read_rows(src: SourceFile, out: Outcome, area_type: str, code_idx: int,
     for line, row in rows:
         out.rows_read += 1
         n = out.rows_read
-        if len(row) < need:
-            out.reject(line, n, "wrong_column_count",
-                       f"{where(src.path, line)}: {len(row)} fields but the header has "
-                       f"{len(header)}. Fix: the row is cut short or has a missing comma.",
-                       raw_line(row))
+        if reject_short_row(out, src, header, line, n, row, need):
             continue
         code = row[code_idx].strip().upper()
         problem = check_code(area_type, code)

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from commsafe.errors import InputError
 
-__all__ = ["InputFile", "Skipped", "find_inputs"]
+__all__ = ["InputFile", "Skipped", "csv_line", "find_inputs"]
 
 MAX_ZIP_DEPTH = 3
+
+
+def csv_line(fields: Sequence[str]) -> str:
+    """One CSV record as text (for the ``raw`` column of rejects), quoted as needed."""
+    buf = io.StringIO()
+    # with lineterminator="" a value holding CR or LF would not be quoted (Python 3.11)
+    csv.writer(buf, lineterminator="\r\n").writerow(fields)
+    return buf.getvalue().removesuffix("\r\n")
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from commsafe.errors import FileFormatError
+from commsafe.sources.files import csv_line
 from commsafe.store.loads import Reject
 
 __all__ = [
@@ -299,7 +300,7 @@ def _parse_exact(data: bytes, path: str, schema: Schema, header: list[str],
         if not fields:
             continue  # blank line: not a record
         row += 1
-        raw = _raw(fields)
+        raw = csv_line(fields)
         if len(fields) != width:
             rejects.append(Reject(
                 start_line, row, "wrong_field_count",
@@ -334,10 +335,3 @@ def _parse_exact(data: bytes, path: str, schema: Schema, header: list[str],
 def _printable(text: str) -> str:
     """Text with undecodable bytes (surrogate escapes) shown as U+FFFD, safe to store."""
     return text.encode("utf-8", errors="surrogateescape").decode("utf-8", "replace")
-
-
-def _raw(fields: list[str]) -> str:
-    buf = io.StringIO()
-    # with lineterminator="" a value holding CR or LF would not be quoted (Python 3.11)
-    csv.writer(buf, lineterminator="\r\n").writerow(fields)
-    return buf.getvalue().removesuffix("\r\n")

@@ -32,7 +32,7 @@ from commsafe import taxonomy
 from commsafe.errors import CommsafeError, FileFormatError
 from commsafe.reference.resolve import ResolveCache, resolve_events
 from commsafe.sources import police_uk
-from commsafe.sources.files import InputFile, Skipped, find_inputs
+from commsafe.sources.files import InputFile, Skipped, csv_line, find_inputs
 from commsafe.store import Store, now
 from commsafe.store.loads import LoadRecord, Reject, record_loads, sha256_bytes
 
@@ -490,7 +490,7 @@ def _reject_rows(bad: pa.Table, files: dict[int, _Pending]
             value = f"{row.get('longitude', '')}, {row.get('latitude', '')}"
             header = "Longitude/Latitude"
         line = row["_line"]
-        raw = police_uk._raw([row[c] for _, c in schema.columns])
+        raw = csv_line([row[c] for _, c in schema.columns])
         yield row["_load_id"], Reject(
             line, row["_row"], row["reason"],
             f"{parsed.path} line {line}, column '{header}', value {value!r} {what}. {fix}.",

@@ -73,6 +73,19 @@ def store_status(store: Store) -> dict[str, Any]:
                count(*) FILTER (district_code IS NULL) AS no_district,
                count(*) FILTER (csp_code IS NULL) AS no_csp
         FROM events GROUP BY force ORDER BY force""")
+    # "Falls within" a force does not mean inside it: rows resolved to another force area
+    outside = _rows(store, """
+        WITH home AS (
+            SELECT force, mode(pfa_code) AS home_pfa FROM events
+            WHERE pfa_code IS NOT NULL GROUP BY force
+        )
+        SELECT e.force, h.home_pfa,
+               (SELECT any_value(area_name) FROM areas a
+                WHERE a.area_type = 'pfa' AND a.area_code = h.home_pfa) AS home_pfa_name,
+               count(*) FILTER (e.pfa_code <> h.home_pfa) AS outside,
+               round(100.0 * count(*) FILTER (e.pfa_code <> h.home_pfa)
+                     / count(*) FILTER (e.pfa_code IS NOT NULL), 2) AS outside_pct
+        FROM events e JOIN home h USING (force) GROUP BY ALL ORDER BY e.force""")
     rejects = _rows(store, """
         SELECT l.kind, r.reason, count(*) AS rows, any_value(r.detail) AS example
         FROM rejects r JOIN loads l USING (load_id) GROUP BY ALL ORDER BY rows DESC""")
@@ -110,6 +123,7 @@ def store_status(store: Store) -> dict[str, Any]:
         "lsoa_vintages": vintages,
         "resolution": resolution,
         "unresolved": unresolved,
+        "outside_force_area": outside,
         "rejects": rejects,
         "repeated_crime_ids": repeated_ids,
         "loads": loads,
