@@ -37,8 +37,11 @@ reference_app = typer.Typer(help="Load geography lookups, boundaries and populat
                             no_args_is_help=True)
 fetch_app = typer.Typer(help="Download police.uk data or the real sample data.",
                         no_args_is_help=True)
+table_app = typer.Typer(help="Measure tables: performance, rates per 1,000.",
+                        no_args_is_help=True)
 app.add_typer(reference_app, name="reference")
 app.add_typer(fetch_app, name="fetch")
+app.add_typer(table_app, name="table")
 
 # Piped or captured output is not squeezed to 80 columns: tables stay readable in logs.
 out = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
@@ -56,6 +59,13 @@ class OutFormat(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
+
+
+class TableFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    md = "md"
+    xlsx = "xlsx"
 
 
 class StatusFormat(StrEnum):
@@ -383,6 +393,152 @@ def _print_status(rep: dict[str, Any]) -> None:
     else:
         out.print("No reference data loaded: events cannot be resolved to areas. "
                   "Load lookups with 'commsafe reference load PATH'.")
+
+
+# --- table ---------------------------------------------------------------------------------
+
+AreaOpt = Annotated[str | None, typer.Option(
+    "--area", help="Limit to one area: an ONS code or a name (e.g. Cambridge).")]
+LevelOpt = Annotated[str | None, typer.Option(
+    "--level", help="Level of --area when a name is shared: csp, district, ward, lsoa, pfa.")]
+WhereOpt = Annotated[str | None, typer.Option(
+    help="SQL condition over the count dimensions, as for 'commsafe counts'.")]
+FormatOpt = Annotated[TableFormat, typer.Option("--format", help="Output format.")]
+OutOpt = Annotated[Path | None, typer.Option(
+    "--out", help="Write to this file (needed for xlsx; csv and md go to standard output "
+                  "otherwise).")]
+
+
+def _write_table(frame: Any, fmt: TableFormat, out_path: Path | None, title: str) -> None:
+    from commsafe.outputs.tables import format_cell, to_csv, to_markdown, to_xlsx
+
+    notes = list(frame.attrs.get("notes", []))
+    if fmt is TableFormat.xlsx:
+        if out_path is None:
+            raise CommsafeError("--format xlsx needs --out FILE.xlsx (a workbook cannot go to "
+                                "the terminal).")
+        to_xlsx(frame, out_path, title=title, notes=notes)
+        out.print(f"wrote {out_path}")
+    elif fmt in (TableFormat.csv, TableFormat.md):
+        text = to_csv(frame) if fmt is TableFormat.csv else to_markdown(frame, title=title,
+                                                                         notes=notes)
+        if out_path is not None:
+            out_path.write_text(text, encoding="utf-8")
+            out.print(f"wrote {out_path}")
+        else:
+            sys.stdout.write(text)
+    else:
+        cols = list(frame.columns)
+        t = _table(title, cols[:1], cols[1:])
+        levels = frame.attrs.get("levels")
+        flagged = set(frame.attrs.get("not_in_hierarchy", []))
+        for i, row in enumerate(frame.itertuples(index=False)):
+            cells = [format_cell(c, v, display=True) for c, v in zip(cols, row, strict=True)]
+            if levels is not None:
+                cells[0] = "  " * levels[i] + cells[0]
+            if cells[0].strip() in flagged:
+                cells[0] += " †"
+            t.add_row(*cells)
+        out.print(t)
+    if fmt is not TableFormat.csv or out_path is not None:
+        for n in notes:
+            err.print(f"[dim]note:[/dim] {n}", soft_wrap=True)
+
+
+def _within(st: Any, area: str | None, level: str | None) -> Any:
+    from commsafe.reference.areas import find_area
+
+    return find_area(st.con, area, level) if area else None
+
+
+@table_app.command("performance")
+def table_performance(
+    counts_file: Annotated[Path | None, typer.Option(
+        "--counts", help="An aggregated counts file (CSV/XLSX: category, period, count "
+                         "[, area]) instead of the store.")] = None,
+    periods_text: Annotated[str | None, typer.Option(
+        "--periods", help="Periods to show, e.g. 2013/14:2018/19 or 2024 Q1:2024 Q4.")] = None,
+    compare: Annotated[str | None, typer.Option(
+        help="Two periods to compare, base first: 2017/18,2018/19.")] = None,
+    average: Annotated[str | None, typer.Option(
+        help="Periods to average, e.g. 2013/14:2017/18 (those with data).")] = None,
+    min_base: Annotated[int | None, typer.Option(
+        "--min-base", help="'No calc' below this base (default 5).")] = None,
+    period_kind: Annotated[str, typer.Option(
+        "--period-kind", help="From the store: financial_year, calendar_year, quarter, "
+                              "financial_quarter, academic_year.")] = "financial_year",
+    area: AreaOpt = None,
+    level: LevelOpt = None,
+    where: WhereOpt = None,
+    include_asb: Annotated[bool, typer.Option(
+        "--include-asb", help="Add an ASB row (never part of All crime).")] = False,
+    fmt: FormatOpt = TableFormat.table,
+    out_path: OutOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """The performance table: counts by crime type and period, the average of earlier
+    periods, the change, % change ('No calc' below --min-base) and an exact test of whether
+    the change is more than chance. CSV columns: category, one per period, average, change,
+    pct_change, p_value, significant."""
+    from commsafe.measures.performance import performance_table, spec_from_text
+    from commsafe.sources.counts import read_counts
+
+    if counts_file is not None:
+        table = read_counts(counts_file)
+        spec = spec_from_text(periods_text, compare, average, min_base, table.period_kind)
+        frame = performance_table(counts=table, spec=spec, area=area)
+        title = f"Performance table: {counts_file.name}"
+    else:
+        from commsafe.store import open_store
+
+        spec = spec_from_text(periods_text, compare, average, min_base, period_kind)
+        with open_store(_store_path(store), read_only=True) as st:
+            within = _within(st, area, level)
+            cond = [f"{within.level} = '{within.code}'"] if within else []
+            if where:
+                cond.append(f"({where})")
+            frame = performance_table(store=st, spec=spec, kind=period_kind,
+                                      where=" AND ".join(cond) or None,
+                                      include_asb=include_asb)
+        title = "Performance table" + (f": {within.name}" if within else "")
+    _write_table(frame, fmt, out_path, title)
+
+
+@table_app.command("rates")
+def table_rates(
+    by: Annotated[str, typer.Option(help="Area level: ward, lsoa, district, csp, pfa.")],
+    period: Annotated[str, typer.Option(
+        help="One period: 2024/25, 2024, 2024 Q1, 12 months to 2024-12 …")],
+    category: Annotated[list[str] | None, typer.Option(
+        help="police.uk crime type(s); repeat for several (default: all crime).")] = None,
+    area: AreaOpt = None,
+    level: LevelOpt = None,
+    where: WhereOpt = None,
+    include_asb: Annotated[bool, typer.Option("--include-asb",
+                                              help="Count ASB beside crime.")] = False,
+    asb_only: Annotated[bool, typer.Option("--asb-only", help="Count ASB only.")] = False,
+    fmt: FormatOpt = TableFormat.table,
+    out_path: OutOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Counts and rates per 1,000 residents by area with 95% confidence intervals (exact
+    Poisson). CSV columns: area_code, area_name, count, population, rate_per_1000,
+    rate_ci_low, rate_ci_high, share, rank."""
+    from commsafe import periods as _periods
+    from commsafe.measures.rates import rates_table
+    from commsafe.store import open_store
+
+    chosen = _periods.parse_period_range(period)
+    if len(chosen) != 1:
+        raise CommsafeError(f"--period {period!r}: give one period, e.g. 2024/25.")
+    with open_store(_store_path(store), read_only=True) as st:
+        within = _within(st, area, level)
+        frame = rates_table(st, by, period=chosen[0], categories=category, within=within,
+                            where=where, include_asb=include_asb, asb_only=asb_only)
+    what = ", ".join(category) if category else ("ASB" if asb_only else "all crime")
+    title = (f"Rates per 1,000 by {by}: {what}, {chosen[0].label}"
+             + (f", {within.name}" if within else ""))
+    _write_table(frame, fmt, out_path, title)
 
 
 # --- fetch ----------------------------------------------------------------------------------

@@ -1,0 +1,139 @@
+"""Counts and rates per 1,000 residents by area, with exact Poisson confidence intervals.
+
+Columns (a contract): ``area_code, area_name, count, population, rate_per_1000,
+rate_ci_low, rate_ci_high, share, rank``. ``share`` is the area's fraction of the count of
+all areas listed; ``rank`` orders areas by rate (highest first; areas without population
+after them, by count). An area with no population shows no rate ("no population"), never a
+division by zero. The population is that of the period's year (a financial year's first
+year, e.g. 2024 for 2024/25) or the nearest year loaded, announced in ``attrs['notes']``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from commsafe import periods, taxonomy
+from commsafe.errors import InputError
+from commsafe.measures.intervals import rate_ci_per_1000, rate_per_1000
+from commsafe.reference.areas import AREA_LEVELS, Area, area_population
+from commsafe.store import Store
+
+__all__ = ["RATE_COLUMNS", "category_filter", "rates_table"]
+
+RATE_COLUMNS = ("area_code", "area_name", "count", "population", "rate_per_1000",
+                "rate_ci_low", "rate_ci_high", "share", "rank")
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def category_filter(categories: Sequence[str] | None, *, include_asb: bool = False,
+                    asb_only: bool = False) -> str:
+    """SQL condition over the events view for crime types (current police.uk names)."""
+    if categories:
+        names = []
+        for c in categories:
+            std = taxonomy.standard_name(c)
+            if not taxonomy.is_known(std):
+                raise InputError(
+                    f"--category {c!r}: not a police.uk crime type. Choose from: "
+                    f"{', '.join([*taxonomy.CRIME_TYPES, taxonomy.ASB])}."
+                )
+            names.append(std)
+        return f"category IN ({', '.join(_quote(n) for n in names)})"
+    if asb_only:
+        return "is_asb"
+    return "TRUE" if include_asb else "NOT is_asb"
+
+
+def _areas_within(store: Store, level: str, within: Area | None) -> pd.DataFrame:
+    """Codes and names of the areas of ``level`` inside ``within`` (all when None)."""
+    area_type = AREA_LEVELS[level][1]
+    if within is None:
+        return store.con.execute(
+            "SELECT area_code, area_name FROM areas WHERE area_type = ?", [area_type]).df()
+    chain = """
+        WITH link AS (
+            SELECT from_type, from_code, to_type,
+                   arg_max(to_code, (coalesce(vintage, 0), to_code)) AS to_code
+            FROM area_links GROUP BY ALL
+        ), m AS (
+            SELECT a.area_code AS lsoa, w.to_code AS ward, d.to_code AS district,
+                   c.to_code AS csp, p.to_code AS pfa
+            FROM areas a
+            LEFT JOIN link w ON w.from_type = 'lsoa21' AND w.to_type = 'ward'
+                 AND w.from_code = a.area_code
+            LEFT JOIN link d ON d.from_type = 'lsoa21' AND d.to_type = 'district'
+                 AND d.from_code = a.area_code
+            LEFT JOIN link c ON c.from_type = 'district' AND c.to_type = 'csp'
+                 AND c.from_code = d.to_code
+            LEFT JOIN link p ON p.from_type = 'district' AND p.to_type = 'pfa'
+                 AND p.from_code = d.to_code
+            WHERE a.area_type = 'lsoa21'
+        )
+    """
+    codes = store.con.execute(
+        f"{chain} SELECT DISTINCT {level} AS area_code FROM m WHERE {within.level} = ? "
+        f"AND {level} IS NOT NULL", [within.code]).df()
+    names = store.con.execute(
+        "SELECT area_code, any_value(area_name) AS area_name FROM areas WHERE area_type = ? "
+        "GROUP BY area_code", [area_type]).df()
+    return codes.merge(names, on="area_code", how="left")
+
+
+def rates_table(store: Store, by: str, *, period: periods.Period,
+                categories: Sequence[str] | None = None, within: Area | None = None,
+                where: str | None = None, include_asb: bool = False, asb_only: bool = False,
+                level: float = 0.95) -> pd.DataFrame:
+    """Count, population and rate per 1,000 for every area of level ``by``."""
+    if by not in AREA_LEVELS:
+        raise InputError(f"--by {by!r}: choose from {', '.join(AREA_LEVELS)}.")
+    from commsafe.measures.counts import events_view_sql
+
+    conds = [category_filter(categories, include_asb=include_asb, asb_only=asb_only),
+             f"month_start BETWEEN DATE '{period.start}' AND DATE '{period.end}'"]
+    if within is not None:
+        conds.append(f"{within.level} = {_quote(within.code)}")
+    if where:
+        conds.append(f"({where})")
+    counts = store.con.execute(
+        f"SELECT {by} AS area_code, count(*) AS count FROM ({events_view_sql()}) v "
+        f"WHERE {' AND '.join(conds)} GROUP BY 1").df()
+    unplaced = int(counts.loc[counts["area_code"].isna(), "count"].sum())
+    counts = counts[counts["area_code"].notna()]
+    areas = _areas_within(store, by, within)
+    frame = areas.merge(counts, on="area_code", how="outer")
+    frame["count"] = frame["count"].fillna(0).astype("int64")
+    year = period.start.year if period.kind != "calendar_year" else int(period.label)
+    pop = area_population(store.con, by, year)
+    frame["population"] = frame["area_code"].map(pop.get)
+    rates = [rate_per_1000(int(n), p) for n, p in zip(frame["count"], frame["population"],
+                                                     strict=True)]
+    cis = [rate_ci_per_1000(int(n), p, level) for n, p in zip(frame["count"],
+                                                              frame["population"], strict=True)]
+    frame["rate_per_1000"] = rates
+    frame["rate_ci_low"] = [c[0] for c in cis]
+    frame["rate_ci_high"] = [c[1] for c in cis]
+    total = int(frame["count"].sum())
+    frame["share"] = frame["count"] / total if total else 0.0
+    frame = frame.sort_values(
+        ["rate_per_1000", "count", "area_code"], ascending=[False, False, True],
+        na_position="last").reset_index(drop=True)
+    frame["rank"] = range(1, len(frame) + 1)
+    frame = frame[list(RATE_COLUMNS)]
+    notes = []
+    if pop.note:
+        notes.append(pop.note)
+    if frame["population"].isna().any():
+        missing = frame.loc[frame["population"].isna(), "area_code"].tolist()
+        notes.append(f"no population for {len(missing)} area(s) ({', '.join(missing[:5])}"
+                     f"{' …' if len(missing) > 5 else ''}): no rate shown")
+    if unplaced:
+        notes.append(f"{unplaced:,} event(s) of this selection could not be placed in a "
+                     f"{by} (no location) and are not in any row")
+    frame.attrs.update(notes=notes, population_year=pop.year, period=period.label,
+                       level=by, within=within.name if within else None)
+    return frame

@@ -1,0 +1,129 @@
+"""Writing measure tables: CSV (the contract), Markdown, Excel, and cells for the terminal.
+
+Formatting only: the numbers arrive computed and rounded by ``commsafe.measures``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+__all__ = ["format_cell", "to_csv", "to_markdown", "to_xlsx"]
+
+
+def _missing(value: object) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
+def _plain(value: object) -> object:
+    """numpy scalars → Python numbers."""
+    item = getattr(value, "item", None)
+    return item() if callable(item) and not isinstance(value, str) else value
+
+
+def format_cell(column: str, value: object, *, display: bool) -> str:
+    """Text for one cell. ``display`` adds % signs, separators and readable p-values."""
+    value = _plain(value)
+    if _missing(value):
+        return ""
+    if column == "p_value":
+        p = float(value)  # type: ignore[arg-type]
+        if not display:
+            return f"{p:.4g}"
+        return "<0.001" if p < 0.001 else f"{p:.3f}"
+    if column in ("average",) or column.endswith("rate_per_1000") or column.startswith("rate"):
+        return f"{float(value):,.1f}" if display else f"{float(value):.1f}"  # type: ignore[arg-type]
+    if column in ("share", "pct_share"):
+        return f"{float(value):.1%}" if display else f"{float(value):.4f}"  # type: ignore[arg-type]
+    if column == "pct_change" and isinstance(value, int | float):
+        return f"{int(value)}%" if display else str(int(value))
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}" if display else str(value)
+    if isinstance(value, float):
+        if value.is_integer():
+            return f"{int(value):,}" if display else str(int(value))
+        return f"{value:,.1f}" if display else f"{value:.3f}"
+    return str(value)
+
+
+def _rows(frame: pd.DataFrame, display: bool) -> list[list[str]]:
+    cols = list(frame.columns)
+    return [[format_cell(c, v, display=display) for c, v in zip(cols, row, strict=True)]
+            for row in frame.itertuples(index=False)]
+
+
+def to_csv(frame: pd.DataFrame) -> str:
+    """The contract form: plain numbers, `No calc`, p-values to 4 significant digits."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(list(frame.columns))
+    w.writerows(_rows(frame, display=False))
+    return buf.getvalue()
+
+
+def to_markdown(frame: pd.DataFrame, *, title: str | None = None,
+                notes: Sequence[str] = ()) -> str:
+    cols = list(frame.columns)
+    right = [c != cols[0] for c in cols]
+    lines = []
+    if title:
+        lines += [f"### {title}", ""]
+    lines.append("| " + " | ".join(cols) + " |")
+    lines.append("|" + "|".join("---:" if r else "---" for r in right) + "|")
+    for row in _rows(frame, display=True):
+        lines.append("| " + " | ".join(v.replace("|", "\\|") for v in row) + " |")
+    if notes:
+        lines.append("")
+        lines += [f"- {n}" for n in notes]
+    return "\n".join(lines) + "\n"
+
+
+def to_xlsx(frame: pd.DataFrame, path: Path, *, sheet: str = "table", title: str | None = None,
+            notes: Sequence[str] = ()) -> Path:
+    """One sheet: a title, the table with a frozen header, notes underneath."""
+    import xlsxwriter
+
+    path = Path(path)
+    book = xlsxwriter.Workbook(str(path))
+    ws = book.add_worksheet(sheet[:31])
+    bold = book.add_format({"bold": True})
+    head = book.add_format({"bold": True, "bottom": 1, "text_wrap": True})
+    num = book.add_format({"num_format": "#,##0"})
+    dec = book.add_format({"num_format": "#,##0.0"})
+    row0 = 0
+    if title:
+        ws.write(0, 0, title, bold)
+        row0 = 2
+    cols = list(frame.columns)
+    for j, c in enumerate(cols):
+        ws.write(row0, j, c, head)
+        ws.set_column(j, j, max(12, min(40, len(c) + 2)) if j else 36)
+    for i, row in enumerate(frame.itertuples(index=False), start=row0 + 1):
+        for j, (c, raw) in enumerate(zip(cols, row, strict=True)):
+            v = _plain(raw)
+            if _missing(v):
+                continue
+            if c == "p_value" and isinstance(v, int | float):
+                ws.write_number(i, j, float(v))
+            elif isinstance(v, bool):
+                ws.write(i, j, "yes" if v else "no")
+            elif isinstance(v, int):
+                ws.write_number(i, j, v, num)
+            elif isinstance(v, float):
+                ws.write_number(i, j, v, dec if not v.is_integer() else num)
+            else:
+                ws.write(i, j, str(v))
+    ws.freeze_panes(row0 + 1, 1)
+    r = row0 + len(frame) + 2
+    for n in notes:
+        ws.write(r, 0, n)
+        r += 1
+    book.close()
+    return path
