@@ -224,7 +224,12 @@ def test_month_missing_for_one_force_of_several_is_left_out(tmp_path: Path) -> N
         load(st, tmp_path / "data")
         both = monthly_counts(st, categories=["Burglary"])
         assert as_dict(both) == {"2024-01": 12 + 5}
-        assert "2023-01 left out: no data from otherforce" in both.attrs["notes"]
+        assert both.attrs["notes"] == [
+            "start 2024-01: the first month with data",
+            "end 2024-01: the last month with data",
+            "November 2022 to December 2023, February to October 2024 and December 2024 "
+            "left out: no data from otherforce",
+        ]
         one = monthly_counts(st, where="force = 'testforce'", categories=["Burglary"])
         assert len(one) == 25
 

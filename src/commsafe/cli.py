@@ -410,9 +410,18 @@ OutOpt = Annotated[Path | None, typer.Option(
 
 
 def _write_table(frame: Any, fmt: TableFormat, out_path: Path | None, title: str) -> None:
-    from commsafe.outputs.tables import format_cell, to_csv, to_markdown, to_xlsx
+    from commsafe.outputs.tables import (
+        format_cell,
+        mark_missing_rates,
+        to_csv,
+        to_markdown,
+        to_xlsx,
+    )
 
     notes = list(frame.attrs.get("notes", []))
+    attrs = dict(frame.attrs)
+    frame = mark_missing_rates(frame)
+    frame.attrs.update(attrs)
     if fmt is TableFormat.xlsx:
         if out_path is None:
             raise CommsafeError("--format xlsx needs --out FILE.xlsx (a workbook cannot go to "

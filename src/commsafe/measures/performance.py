@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from commsafe import hierarchy, periods, taxonomy
-from commsafe.periods import Period
 from commsafe.errors import InputError
 from commsafe.measures.rounding import round_half_away
 from commsafe.measures.significance import change_test
+from commsafe.periods import Period
 from commsafe.sources.counts import CountsTable
 from commsafe.store import Store
 

@@ -98,8 +98,8 @@ def _category_filter(store: Store, categories: Sequence[str], *, include_asb: bo
     return "category IN (" + ", ".join(_sql_text(n) for n in names) + ")"
 
 
-def _covered_months(store: Store, where: str | None) -> tuple[list[date], list[str]]:
-    """Months every force in scope has data for, and notes about months left out.
+def _force_months(store: Store, where: str | None) -> tuple[list[str], dict[date, list[str]]]:
+    """The forces in scope, and for each month the forces in scope that have data for it.
 
     The forces in scope are those with any event matching ``where`` (all forces without it). A
     force-month has data when the force published any street-level record (crime or ASB) for it.
@@ -109,23 +109,13 @@ def _covered_months(store: Store, where: str | None) -> tuple[list[date], list[s
     forces = [str(r[0]) for r in store.con.execute(
         f"SELECT DISTINCT force FROM ({view}) v {scope} ORDER BY 1").fetchall()]
     if not forces:
-        return [], []
+        return [], {}
     force_list = ", ".join(_sql_text(f) for f in forces)
     rows = store.con.execute(
         "SELECT month, list(DISTINCT force) FROM events "
         f"WHERE force IN ({force_list}) GROUP BY month ORDER BY month"
     ).fetchall()
-    covered: list[date] = []
-    notes: list[str] = []
-    for month, present in rows:
-        lacking = [f for f in forces if f not in present]
-        if lacking:
-            notes.append(
-                f"{periods.month_label(month)} left out: no data from {', '.join(lacking)}"
-            )
-        else:
-            covered.append(month)
-    return covered, notes
+    return forces, {month: [str(f) for f in present] for month, present in rows}
 
 
 def monthly_counts(store: Store, *, where: str | None = None,
@@ -149,7 +139,7 @@ def monthly_counts(store: Store, *, where: str | None = None,
     # count first: count_events explains a bad ``where`` (QueryError) before anything else runs
     table = count_events(store, ["month"], where=condition, include_asb=include_asb,
                          asb_only=asb_only)
-    covered, notes = _covered_months(store, where)
+    forces, present = _force_months(store, where)
     first = periods.as_month(start) if start is not None else None
     last = periods.as_month(end) if end is not None else None
     if first is not None and last is not None and last < first:
@@ -157,13 +147,22 @@ def monthly_counts(store: Store, *, where: str | None = None,
             f"end {periods.month_label(last)} is before start {periods.month_label(first)}; "
             "swap them."
         )
-    if covered:
+    in_range = [m for m in present
+                if (first is None or m >= first) and (last is None or m <= last)]
+    months = [m for m in in_range if len(present[m]) == len(forces)]
+    notes: list[str] = []
+    if months:
         if first is None:
-            notes.append(f"start {periods.month_label(covered[0])}: the first month with data")
+            notes.append(f"start {periods.month_label(months[0])}: the first month with data")
         if last is None:
-            notes.append(f"end {periods.month_label(covered[-1])}: the last month with data")
-    months = [m for m in covered
-              if (first is None or m >= first) and (last is None or m <= last)]
+            notes.append(f"end {periods.month_label(months[-1])}: the last month with data")
+    left_out: dict[str, list[date]] = {}
+    for m in in_range:
+        lacking = [f for f in forces if f not in present[m]]
+        if lacking:
+            left_out.setdefault(", ".join(lacking), []).append(m)
+    for lacking_text, gap in left_out.items():
+        notes.append(f"{missing_months_text(gap)} left out: no data from {lacking_text}")
     found = {periods.parse_month(str(label)): int(n) for label, n in
              zip(table.column("month").to_pylist(), table.column("count").to_pylist(),
                  strict=True)}

@@ -13,6 +13,7 @@ backend), never through ``pyplot``, so nothing global is changed and no window i
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
@@ -63,6 +64,9 @@ _MUTED = "#666666"
 _GRID = "#DDDDDD"
 
 FIGSIZE: Final = (8.0, 4.5)
+# characters that fit across the figure: longer titles and source lines wrap
+_TITLE_WRAP: Final = 72
+_SOURCE_WRAP: Final = 130
 DPI: Final = 200
 
 #: matplotlib rcParams of the house style (used by :func:`house_style`)
@@ -140,7 +144,8 @@ def _new_figure(source: str) -> tuple[Figure, Axes]:
     ax = fig.add_subplot()
     apply_house_style(ax)
     # the source line: a figure-level label, so that constrained layout keeps room for it
-    fig.supxlabel(source, x=0.01, ha="left", fontsize=7.5, color=_MUTED)
+    fig.supxlabel(textwrap.fill(source, _SOURCE_WRAP), x=0.01, ha="left", fontsize=7.5,
+                  color=_MUTED, multialignment="left")
     return fig, ax
 
 
@@ -189,7 +194,7 @@ def _title_and_legend(ax: Axes, title: str, handles: list[Any]) -> None:
             break
         ncols = -(-ncols // 2)  # halve, rounding up
     height_pt = legend.get_window_extent(_renderer(fig)).height * 72 / fig.dpi
-    ax.set_title(title, loc="left", pad=height_pt + 4)
+    ax.set_title(textwrap.fill(title, _TITLE_WRAP), loc="left", pad=height_pt + 4)
 
 
 def _month_ticks(ax: Axes, first: date, last: date) -> None:

@@ -13,7 +13,22 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["format_cell", "to_csv", "to_markdown", "to_xlsx"]
+__all__ = ["NO_POPULATION", "format_cell", "mark_missing_rates", "to_csv", "to_markdown",
+           "to_xlsx"]
+
+NO_POPULATION = "no population"
+
+
+def mark_missing_rates(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy where a rate that cannot be computed (no population) reads "no population"."""
+    if "population" not in frame.columns or "rate_per_1000" not in frame.columns:
+        return frame
+    out = frame.copy()
+    missing = out["population"].isna()
+    if missing.any():
+        out["rate_per_1000"] = out["rate_per_1000"].astype(object)
+        out.loc[missing, "rate_per_1000"] = NO_POPULATION
+    return out
 
 
 def _missing(value: object) -> bool:
@@ -31,6 +46,8 @@ def format_cell(column: str, value: object, *, display: bool) -> str:
     value = _plain(value)
     if _missing(value):
         return ""
+    if isinstance(value, str):
+        return value
     if column == "p_value":
         p = float(value)  # type: ignore[arg-type]
         if not display:
