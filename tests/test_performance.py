@@ -143,3 +143,23 @@ def test_cli_csv_contract_and_xlsx(vap_file: Path, tmp_path: Path,
     book = pd.read_excel(out, header=2)
     assert list(book.columns[:3]) == ["category", "2017/18", "2018/19"]
     assert book.loc[book["category"] == "Stalking and harassment", "change"].item() == 108
+
+
+def test_harm_columns_beside_counts(vap_file: Path, tmp_path: Path) -> None:
+    from commsafe.measures.harm import load_weights
+
+    weights = tmp_path / "w.csv"
+    weights.write_text("category,weight\nHomicides,5475\nStalking and harassment,30\n",
+                       encoding="utf-8")
+    frame = performance_table(counts=read_counts(vap_file),
+                              spec=spec_from_text(None, "2017/18,2018/19", None, 5),
+                              harm=load_weights(weights))
+    rows = frame.set_index("category")
+    assert rows.loc["Homicides", "harm_2017/18"] == 4 * 5475
+    assert rows.loc["Stalking and harassment", "harm_change"] == (512 - 404) * 30
+    assert pd.isna(rows.loc["Violence with injury", "harm_2018/19"])
+    assert any("no harm weight" in n and "Violence with injury" in n
+               for n in frame.attrs["notes"])
+    # the counts columns keep their contract order, harm follows
+    assert list(frame.columns[:8]) == ["category", "2017/18", "2018/19", "average", "change",
+                                       "pct_change", "p_value", "significant"]

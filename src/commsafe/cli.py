@@ -481,6 +481,9 @@ def table_performance(
     where: WhereOpt = None,
     include_asb: Annotated[bool, typer.Option(
         "--include-asb", help="Add an ASB row (never part of All crime).")] = False,
+    harm_weights: Annotated[Path | None, typer.Option(
+        "--harm-weights", help="A weights CSV (category or ho_code, weight): adds harm "
+                               "columns beside the counts.")] = None,
     fmt: FormatOpt = TableFormat.table,
     out_path: OutOpt = None,
     store: StoreOpt = None,
@@ -489,13 +492,15 @@ def table_performance(
     periods, the change, % change ('No calc' below --min-base) and an exact test of whether
     the change is more than chance. CSV columns: category, one per period, average, change,
     pct_change, p_value, significant."""
+    from commsafe.measures.harm import load_weights
     from commsafe.measures.performance import performance_table, spec_from_text
     from commsafe.sources.counts import read_counts
 
+    harm = load_weights(harm_weights) if harm_weights is not None else None
     if counts_file is not None:
         table = read_counts(counts_file)
         spec = spec_from_text(periods_text, compare, average, min_base, table.period_kind)
-        frame = performance_table(counts=table, spec=spec, area=area)
+        frame = performance_table(counts=table, spec=spec, area=area, harm=harm)
         title = f"Performance table: {counts_file.name}"
     else:
         from commsafe.store import open_store
@@ -508,7 +513,7 @@ def table_performance(
                 cond.append(f"({where})")
             frame = performance_table(store=st, spec=spec, kind=period_kind,
                                       where=" AND ".join(cond) or None,
-                                      include_asb=include_asb)
+                                      include_asb=include_asb, harm=harm)
         title = "Performance table" + (f": {within.name}" if within else "")
     _write_table(frame, fmt, out_path, title)
 

@@ -24,6 +24,7 @@ import pandas as pd
 
 from commsafe import hierarchy, periods, taxonomy
 from commsafe.errors import InputError
+from commsafe.measures.harm import HarmWeights
 from commsafe.measures.rounding import round_half_away
 from commsafe.measures.significance import change_test
 from commsafe.periods import Period
@@ -163,6 +164,40 @@ def _check_periods(chosen: Sequence[periods.Period], data: _Counts, what: str) -
                              f"is by {', '.join(sorted(kinds)).replace('_', ' ')}.")
 
 
+def _add_harm(rows: list[dict[str, object]], weights: HarmWeights,
+              chosen: Sequence[Period], compare: tuple[Period, Period] | None,
+              notes: list[str]) -> None:
+    """Harm columns beside the counts (weights × counts); All crime sums its crime types."""
+    unweighted = []
+    for record in rows:
+        c = str(record["category"])
+        if c == ALL_CRIME:
+            continue
+        w = weights.weight_for(c)
+        if w is None:
+            unweighted.append(c)
+        for p in chosen:
+            n = record[p.label]
+            record[f"harm_{p.label}"] = (n * w if w is not None and isinstance(n, int | float)
+                                         else None)
+    types = set(hierarchy.police_uk_order())
+    for record in (r for r in rows if r["category"] == ALL_CRIME):
+        for p in chosen:
+            parts = [float(v) for r in rows if r["category"] in types
+                     and isinstance(v := r[f"harm_{p.label}"], int | float)]
+            record[f"harm_{p.label}"] = None if record[p.label] is None else sum(parts)
+    for record in rows:
+        record["harm_change"] = None
+        if compare:
+            a = record.get(f"harm_{compare[0].label}")
+            b = record.get(f"harm_{compare[1].label}")
+            if isinstance(a, int | float) and isinstance(b, int | float):
+                record["harm_change"] = float(b) - float(a)
+    notes.append(f"harm: counts × weights from {weights.path}")
+    if unweighted:
+        notes.append("no harm weight (harm left blank): " + ", ".join(unweighted))
+
+
 def _display_levels(rows: Sequence[hierarchy.CategoryRow]) -> list[int]:
     """Indent each row under the rows of the table that contain it (not under groups the
     table does not show): police.uk types under All crime sit one level in."""
@@ -188,13 +223,18 @@ def _display_levels(rows: Sequence[hierarchy.CategoryRow]) -> list[int]:
 def performance_table(*, store: Store | None = None, counts: CountsTable | None = None,
                       spec: PerformanceSpec | None = None, kind: str = "financial_year",
                       where: str | None = None, area: str | None = None,
-                      include_asb: bool = False, alpha: float = 0.05) -> pd.DataFrame:
+                      include_asb: bool = False, alpha: float = 0.05,
+                      harm: HarmWeights | None = None) -> pd.DataFrame:
     """The performance table as a DataFrame (columns: ``category``, one per period label,
     ``average``, ``change``, ``pct_change``, ``p_value``, ``significant``).
 
     ``df.attrs`` holds ``notes`` (defaults announced, periods not available), ``levels``
     (hierarchy depth per row), ``not_in_hierarchy`` (categories kept but flagged), and the
     chosen ``periods``, ``compare``, ``average`` labels and ``min_base``.
+
+    With ``harm`` weights, columns ``harm_<period>`` (count × weight; All crime sums its
+    crime types) and ``harm_change`` follow; a category without a weight is left blank and
+    named in the notes.
     """
     spec = spec or PerformanceSpec()
     notes = list(spec.notes)
@@ -276,6 +316,8 @@ def performance_table(*, store: Store | None = None, counts: CountsTable | None 
                 record["p_value"] = test.p_value
                 record["significant"] = test.words
         rows.append(record)
+    if harm is not None:
+        _add_harm(rows, harm, chosen, compare, notes)
     frame = pd.DataFrame.from_records(rows)
     for p in chosen:
         frame[p.label] = frame[p.label].astype("Int64")

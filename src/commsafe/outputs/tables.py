@@ -55,6 +55,8 @@ def format_cell(column: str, value: object, *, display: bool) -> str:
         return "<0.001" if p < 0.001 else f"{p:.3f}"
     if column in ("average",) or column.endswith("rate_per_1000") or column.startswith("rate"):
         return f"{float(value):,.1f}" if display else f"{float(value):.1f}"  # type: ignore[arg-type]
+    if column.startswith("harm"):
+        return f"{float(value):,.0f}" if display else f"{float(value):.1f}"  # type: ignore[arg-type]
     if column in ("share", "pct_share"):
         return f"{float(value):.1%}" if display else f"{float(value):.4f}"  # type: ignore[arg-type]
     if column == "pct_change" and isinstance(value, int | float):
