@@ -41,7 +41,9 @@ table_app = typer.Typer(help="Measure tables: performance, rates per 1,000.",
                         no_args_is_help=True)
 app.add_typer(reference_app, name="reference")
 app.add_typer(fetch_app, name="fetch")
+chart_app = typer.Typer(help="Charts (PNG and SVG) in the house style.", no_args_is_help=True)
 app.add_typer(table_app, name="table")
+app.add_typer(chart_app, name="chart")
 
 # Piped or captured output is not squeezed to 80 columns: tables stay readable in logs.
 out = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
@@ -553,6 +555,166 @@ def table_rates(
     title = (f"Rates per 1,000 by {by}: {what}, {chosen[0].label}"
              + (f", {within.name}" if within else ""))
     _write_table(frame, fmt, out_path, title)
+
+
+@table_app.command("crosstab")
+def table_crosstab(
+    records: Annotated[Path, typer.Argument(help="A CSV of records (one row each).")],
+    rows: Annotated[str, typer.Option(help="Column for the table's rows.")],
+    columns: Annotated[str, typer.Option(help="Column for the table's columns.")],
+    value: Annotated[str | None, typer.Option(
+        help="Column of counts to sum (default: count the records).")] = None,
+    counts_too: Annotated[bool, typer.Option(
+        "--counts", help="Show the counts table as well as the shares.")] = False,
+    fmt: FormatOpt = TableFormat.table,
+    out_path: OutOpt = None,
+) -> None:
+    """Rows × columns as shares of the grand total, with totals (each total rounded from its
+    own exact share; a share that rounds to 0% but is not nothing shows '<1%')."""
+    import pandas as pd
+
+    from commsafe.measures.crosstab import crosstab_shares
+
+    if not records.is_file():
+        raise CommsafeError(f"{records}: no such file. Check the path.")
+    try:
+        frame = pd.read_csv(records, dtype=str, keep_default_na=False)
+    except (UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise CommsafeError(f"{records}: cannot be read as UTF-8 CSV ({exc}). Save it as "
+                            "UTF-8 CSV.") from None
+    table = crosstab_shares(frame, rows, columns, value)
+    shares = table.display_shares().reset_index()
+    shares.columns = [str(c) for c in shares.columns]
+    _write_table(shares, fmt, out_path, f"{rows} × {columns}: share of all {len(frame):,}")
+    if counts_too:
+        counts = table.counts.reset_index()
+        counts.columns = [str(c) for c in counts.columns]
+        _write_table(counts, fmt, None if out_path is None else
+                     out_path.with_name(out_path.stem + "_counts" + out_path.suffix),
+                     f"{rows} × {columns}: counts")
+
+
+# --- chart ---------------------------------------------------------------------------------
+
+def _chart_scope(st: Any, area: str | None, level: str | None,
+                 where: str | None) -> tuple[Any, str | None]:
+    within = _within(st, area, level)
+    cond = [f"{within.level} = '{within.code}'"] if within else []
+    if where:
+        cond.append(f"({where})")
+    return within, " AND ".join(cond) or None
+
+
+def _source_line(st: Any, where: str | None) -> str:
+    from commsafe.measures.counts import events_view_sql
+
+    view = events_view_sql().replace("SELECT ", "SELECT e.reported_by AS _by, ", 1)
+    forces = [r[0] for r in st.con.execute(
+        f"SELECT DISTINCT _by FROM ({view}) v WHERE _by IS NOT NULL AND ({where or 'TRUE'}) "
+        "ORDER BY 1").fetchall()]
+    who = ", ".join(forces[:3]) + (" and others" if len(forces) > 3 else "")
+    return f"Source: police.uk street-level crime and ASB data{', ' + who if who else ''}; commsafe"
+
+
+@chart_app.command("trend")
+def chart_trend(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the PNG and SVG.")],
+    category: Annotated[list[str] | None, typer.Option(
+        help="police.uk crime type(s); repeat for several (default: all crime).")] = None,
+    area: AreaOpt = None,
+    level: LevelOpt = None,
+    where: WhereOpt = None,
+    include_asb: Annotated[bool, typer.Option("--include-asb",
+                                              help="Count ASB beside crime.")] = False,
+    asb_only: Annotated[bool, typer.Option("--asb-only", help="Count ASB only.")] = False,
+    year_kind: Annotated[str, typer.Option(
+        "--year-kind", help="financial_year (default), calendar_year or academic_year.")] =
+    "financial_year",
+    start: Annotated[str | None, typer.Option("--from", help="First month, YYYY-MM.")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last month, YYYY-MM.")] = None,
+    title: Annotated[str | None, typer.Option(help="Chart title.")] = None,
+    name: Annotated[str, typer.Option(help="File name stem.")] = "trend",
+    store: StoreOpt = None,
+) -> None:
+    """Monthly counts with the average monthly count of each year drawn over them, and the
+    rolling 12-month comparison ending in the last month, as a sentence."""
+    from commsafe.findings import rolling_sentence
+    from commsafe.measures.trends import monthly_counts, rolling_comparison, yearly_average_monthly
+    from commsafe.outputs.charts import trend_chart
+    from commsafe.store import open_store
+
+    with open_store(_store_path(store), read_only=True) as st:
+        within, cond = _chart_scope(st, area, level, where)
+        monthly = monthly_counts(st, where=cond, categories=category, include_asb=include_asb,
+                                 asb_only=asb_only, start=start, end=end)
+        source = _source_line(st, cond)
+    if monthly.empty:
+        raise CommsafeError("no months with data for this selection. Check --category, "
+                            "--area and --from/--to.")
+    yearly = yearly_average_monthly(monthly, year_kind)
+    what = ", ".join(category) if category else ("ASB" if asb_only else "All crime")
+    place = f", {within.name}" if within else ""
+    first, last = monthly["month"].iloc[0], monthly["month"].iloc[-1]
+    span = f"{first:%b %Y} to {last:%b %Y}" if first != last else f"{first:%b %Y}"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = trend_chart(monthly, yearly, title=title or f"{what}{place}, {span}", source=source,
+                        out_stem=out_dir / name, y_label="Per month")
+    subject = what.lower() if category or asb_only else "crimes"
+    sentence = rolling_sentence(rolling_comparison(monthly, last), subject=subject)
+    for note in monthly.attrs.get("notes", []):
+        err.print(f"[dim]note:[/dim] {note}", soft_wrap=True)
+    t = _table("Average per month", ["period"], ["months with data", "total", "average"])
+    for _, y in yearly.iterrows():
+        t.add_row(str(y["period"]), f"{y['months_with_data']}", f"{y['total']:,}",
+                  f"{y['average_monthly']:,.1f}")
+    out.print(t)
+    out.print(sentence, soft_wrap=True)
+    out.print("wrote " + ", ".join(str(p) for p in paths))
+
+
+@chart_app.command("count-rate")
+def chart_count_rate(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the PNG and SVG.")],
+    area: Annotated[str, typer.Option(help="The area whose population gives the rate.")],
+    level: LevelOpt = None,
+    category: Annotated[list[str] | None, typer.Option(
+        help="police.uk crime type(s); repeat for several (default: all crime).")] = None,
+    include_asb: Annotated[bool, typer.Option("--include-asb",
+                                              help="Count ASB beside crime.")] = False,
+    asb_only: Annotated[bool, typer.Option("--asb-only", help="Count ASB only.")] = False,
+    year_kind: Annotated[str, typer.Option(
+        "--year-kind", help="calendar_year (default), financial_year or academic_year.")] =
+    "calendar_year",
+    name: Annotated[str, typer.Option(help="File name stem.")] = "count_rate",
+    store: StoreOpt = None,
+) -> None:
+    """Counts (bars) and rates per 1,000 (line) by year for one area, side by side: whether
+    a rise is more than population growth."""
+    from commsafe.measures.trends import count_and_rate_by_year, monthly_counts
+    from commsafe.outputs.charts import count_rate_chart
+    from commsafe.reference.areas import area_population
+    from commsafe.store import open_store
+
+    with open_store(_store_path(store), read_only=True) as st:
+        within, cond = _chart_scope(st, area, level, None)
+        monthly = monthly_counts(st, where=cond, categories=category, include_asb=include_asb,
+                                 asb_only=asb_only)
+        years = sorted({m.year for m in monthly["month"]})
+        pops = {y: area_population(st.con, within.level, y) for y in years}
+        source = _source_line(st, cond)
+    population = {y: p.get(within.code) for y, p in pops.items()}
+    table = count_and_rate_by_year(monthly, {y: v for y, v in population.items()
+                                             if v is not None}, year_kind=year_kind)
+    what = ", ".join(category) if category else ("ASB" if asb_only else "All crime")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = count_rate_chart(table, title=f"{what}, {within.name}: count and rate per 1,000",
+                             source=source, out_stem=out_dir / name)
+    for y, p in pops.items():
+        if p.note:
+            err.print(f"[dim]note:[/dim] {y}: {p.note}", soft_wrap=True)
+    frame = table[["period", "months_with_data", "count", "population", "rate_per_1000"]]
+    _write_table(frame, TableFormat.table, None, f"{what}, {within.name}")
+    out.print("wrote " + ", ".join(str(p) for p in paths))
 
 
 # --- fetch ----------------------------------------------------------------------------------
