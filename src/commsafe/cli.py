@@ -638,7 +638,7 @@ def chart_trend(
 ) -> None:
     """Monthly counts with the average monthly count of each year drawn over them, and the
     rolling 12-month comparison ending in the last month, as a sentence."""
-    from commsafe.findings import rolling_sentence
+    from commsafe.findings import rolling_sentence, subject_for
     from commsafe.measures.trends import monthly_counts, rolling_comparison, yearly_average_monthly
     from commsafe.outputs.charts import trend_chart
     from commsafe.store import open_store
@@ -659,8 +659,9 @@ def chart_trend(
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = trend_chart(monthly, yearly, title=title or f"{what}{place}, {span}", source=source,
                         out_stem=out_dir / name, y_label="Per month")
-    subject = what.lower() if category or asb_only else "crimes"
-    sentence = rolling_sentence(rolling_comparison(monthly, last), subject=subject)
+    plural, singular = subject_for(category, asb_only=asb_only)
+    sentence = rolling_sentence(rolling_comparison(monthly, last), subject=plural,
+                                singular=singular)
     for note in monthly.attrs.get("notes", []):
         err.print(f"[dim]note:[/dim] {note}", soft_wrap=True)
     t = _table("Average per month", ["period"], ["months with data", "total", "average"])

@@ -10,14 +10,19 @@ Counts carry thousands separators, percentages are whole numbers rounded half aw
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
 from commsafe.measures.rounding import format_number, format_p_value, round_half_away
 from commsafe.measures.trends import RollingComparison, missing_months_text
 
-__all__ = ["indefinite_article", "rolling_sentence", "yearly_average_sentence"]
+__all__ = [
+    "indefinite_article",
+    "rolling_sentence",
+    "subject_for",
+    "yearly_average_sentence",
+]
 
 
 def _month(m: date) -> str:
@@ -116,3 +121,40 @@ def yearly_average_sentence(row: Mapping[str, Any], subject: str = "incidents", 
     span = "the one month" if months == 1 else f"the {months} months"
     return (f"{head} in {span} with data, an average of {average} a month "
             f"(the other months have no data and are not counted as zero).")
+
+
+#: how each police.uk category is counted in a sentence: (plural, singular)
+_SUBJECTS = {
+    "Anti-social behaviour": ("ASB incidents", "ASB incident"),
+    "Bicycle theft": ("bicycle thefts", "bicycle theft"),
+    "Burglary": ("burglaries", "burglary"),
+    "Criminal damage and arson": ("criminal damage and arson offences",
+                                  "criminal damage or arson offence"),
+    "Drugs": ("drug offences", "drug offence"),
+    "Other crime": ("other crimes", "other crime"),
+    "Other theft": ("other thefts", "other theft"),
+    "Possession of weapons": ("possession of weapons offences",
+                              "possession of weapons offence"),
+    "Public order": ("public order offences", "public order offence"),
+    "Robbery": ("robberies", "robbery"),
+    "Shoplifting": ("shoplifting offences", "shoplifting offence"),
+    "Theft from the person": ("thefts from the person", "theft from the person"),
+    "Vehicle crime": ("vehicle crimes", "vehicle crime"),
+    "Violence and sexual offences": ("violence and sexual offences",
+                                     "violence or sexual offence"),
+}
+
+
+def subject_for(categories: Sequence[str] | None, *, asb_only: bool = False
+                ) -> tuple[str, str]:
+    """(plural, singular) noun for counting events of these police.uk categories."""
+    if asb_only:
+        return _SUBJECTS["Anti-social behaviour"]
+    if not categories:
+        return ("crimes", "crime")
+    if len(categories) == 1:
+        from commsafe import taxonomy
+
+        name = taxonomy.standard_name(categories[0])
+        return _SUBJECTS.get(name, (f"{name.lower()} offences", f"{name.lower()} offence"))
+    return ("crimes of these types", "crime of these types")
