@@ -163,3 +163,20 @@ def test_harm_columns_beside_counts(vap_file: Path, tmp_path: Path) -> None:
     # the counts columns keep their contract order, harm follows
     assert list(frame.columns[:8]) == ["category", "2017/18", "2018/19", "average", "change",
                                        "pct_change", "p_value", "significant"]
+
+
+def test_xlsx_counts_file_gives_the_same_table(tmp_path: Path, vap_file: Path) -> None:
+    import xlsxwriter
+
+    xlsx = tmp_path / "vap.xlsx"
+    book = xlsxwriter.Workbook(str(xlsx))
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, ["Category", "Period", "Count"])
+    for i, (c, a, b) in enumerate(VAP):
+        sheet.write_row(1 + 2 * i, 0, [c, "2017/18", a])
+        sheet.write_row(2 + 2 * i, 0, [c, "2018/19", b])
+    book.close()
+    spec = spec_from_text(None, "2017/18,2018/19", None, 5)
+    from_xlsx = performance_table(counts=read_counts(xlsx), spec=spec)
+    from_csv = performance_table(counts=read_counts(vap_file), spec=spec)
+    pd.testing.assert_frame_equal(from_xlsx, from_csv)

@@ -93,6 +93,19 @@ def test_asb_only_and_categories(small: Store) -> None:
     assert drugs.set_index("area_code").loc["E07000001", "count"] == 3
 
 
+def test_harm_beside_counts_and_rates(small: Store, tmp_path: Path) -> None:
+    from commsafe.measures.harm import load_weights
+
+    w = tmp_path / "w.csv"
+    w.write_text("category,weight\nBurglary,250\n", encoding="utf-8")
+    frame = rates_table(small, "ward", period=periods.parse_period("calendar_year", "2024"),
+                        harm=load_weights(w))
+    north = frame.set_index("area_code").loc["E05000001"]
+    assert north["harm"] == 25 * 250 and north["harm_per_1000"] == pytest.approx(2500.0)
+    assert list(frame.columns[-2:]) == ["harm", "harm_per_1000"]
+    assert any("Drugs" in n for n in frame.attrs["notes"])
+
+
 def test_area_population_of_a_csp_sums_its_lsoas(small: Store) -> None:
     pop = area_population(small.con, "csp", 2021)
     assert pop.get("E22000001") == 2500 and pop.note is None

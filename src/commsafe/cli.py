@@ -533,6 +533,8 @@ def table_rates(
     include_asb: Annotated[bool, typer.Option("--include-asb",
                                               help="Count ASB beside crime.")] = False,
     asb_only: Annotated[bool, typer.Option("--asb-only", help="Count ASB only.")] = False,
+    harm_weights: Annotated[Path | None, typer.Option(
+        "--harm-weights", help="A weights CSV: adds harm and harm per 1,000.")] = None,
     fmt: FormatOpt = TableFormat.table,
     out_path: OutOpt = None,
     store: StoreOpt = None,
@@ -541,6 +543,7 @@ def table_rates(
     Poisson). CSV columns: area_code, area_name, count, population, rate_per_1000,
     rate_ci_low, rate_ci_high, share, rank."""
     from commsafe import periods as _periods
+    from commsafe.measures.harm import load_weights
     from commsafe.measures.rates import rates_table
     from commsafe.store import open_store
 
@@ -550,7 +553,8 @@ def table_rates(
     with open_store(_store_path(store), read_only=True) as st:
         within = _within(st, area, level)
         frame = rates_table(st, by, period=chosen[0], categories=category, within=within,
-                            where=where, include_asb=include_asb, asb_only=asb_only)
+                            where=where, include_asb=include_asb, asb_only=asb_only,
+                            harm=load_weights(harm_weights) if harm_weights else None)
     what = ", ".join(category) if category else ("ASB" if asb_only else "all crime")
     title = (f"Rates per 1,000 by {by}: {what}, {chosen[0].label}"
              + (f", {within.name}" if within else ""))

@@ -16,6 +16,7 @@ import pandas as pd
 
 from commsafe import periods, taxonomy
 from commsafe.errors import InputError
+from commsafe.measures.harm import HarmWeights
 from commsafe.measures.intervals import rate_ci_per_1000, rate_per_1000
 from commsafe.reference.areas import AREA_LEVELS, Area, area_population
 from commsafe.store import Store
@@ -87,8 +88,13 @@ def _areas_within(store: Store, level: str, within: Area | None) -> pd.DataFrame
 def rates_table(store: Store, by: str, *, period: periods.Period,
                 categories: Sequence[str] | None = None, within: Area | None = None,
                 where: str | None = None, include_asb: bool = False, asb_only: bool = False,
-                level: float = 0.95) -> pd.DataFrame:
-    """Count, population and rate per 1,000 for every area of level ``by``."""
+                level: float = 0.95, harm: HarmWeights | None = None) -> pd.DataFrame:
+    """Count, population and rate per 1,000 for every area of level ``by``.
+
+    With ``harm`` weights, ``harm`` (Σ count × weight over the crime types) and
+    ``harm_per_1000`` follow the contract columns; types without a weight are named in the
+    notes and left out of the harm.
+    """
     if by not in AREA_LEVELS:
         raise InputError(f"--by {by!r}: choose from {', '.join(AREA_LEVELS)}.")
     from commsafe.measures.counts import events_view_sql
@@ -123,8 +129,27 @@ def rates_table(store: Store, by: str, *, period: periods.Period,
         ["rate_per_1000", "count", "area_code"], ascending=[False, False, True],
         na_position="last").reset_index(drop=True)
     frame["rank"] = range(1, len(frame) + 1)
-    frame = frame[list(RATE_COLUMNS)]
     notes = []
+    extra: list[str] = []
+    if harm is not None:
+        by_type = store.con.execute(
+            f"SELECT {by} AS area_code, category, count(*) AS n FROM ({events_view_sql()}) v "
+            f"WHERE {' AND '.join(conds)} AND {by} IS NOT NULL GROUP BY ALL").df()
+        weights = {c: harm.weight_for(c) for c in by_type["category"].unique()}
+        unweighted = sorted(c for c, w in weights.items() if w is None)
+        by_type["harm"] = [n * (weights[c] or 0.0) for c, n in zip(by_type["category"],
+                                                                   by_type["n"], strict=True)]
+        per_area = by_type.groupby("area_code")["harm"].sum()
+        frame["harm"] = frame["area_code"].map(per_area).fillna(0.0)
+        frame["harm_per_1000"] = [None if r is None or p is None or p != p or p <= 0
+                                  else h * 1000 / p for h, p, r in
+                                  zip(frame["harm"], frame["population"],
+                                      frame["rate_per_1000"], strict=True)]
+        extra = ["harm", "harm_per_1000"]
+        notes.append(f"harm: counts × weights from {harm.path}")
+        if unweighted:
+            notes.append("no harm weight (left out of harm): " + ", ".join(unweighted))
+    frame = frame[[*RATE_COLUMNS, *extra]]
     if pop.note:
         notes.append(pop.note)
     if frame["population"].isna().any():
