@@ -257,7 +257,7 @@ def _year_labels(ax: Axes, labels: list[tuple[float, float, str]]) -> float:
                         linespacing=1.15, zorder=4)
         extent = label.get_window_extent(renderer)
         tallest = max(tallest, extent.height / box.height)
-        half = (extent.width / 2) * per_px
+        half = (extent.width / 2 + 4 * fig.dpi / 72) * per_px  # keep clear of the spines
         centre = min(max((start + stop) / 2, left + half), right - half)
         label.set_x(centre)
         row = next((i for i, edge in enumerate(rows) if edge + gap_px * per_px <= centre - half),
@@ -306,10 +306,13 @@ def trend_chart(monthly: pd.DataFrame, yearly: pd.DataFrame, *, title: str, sour
         styles = set()
         labels: list[tuple[float, float, str]] = []  # (left, right) in data units, text
         for _, year in yearly.iterrows():
-            start = max(as_month(year["start"]), first)
-            stop = min(add_months(as_month(year["end"]), 1), after_last)
-            if stop <= start:
+            # the step spans the year's months with data (a part year is not drawn over the
+            # months it has no data for)
+            inside = [m for m in months
+                      if as_month(year["start"]) <= m <= as_month(year["end"])]
+            if not inside:
                 continue
+            start, stop = min(inside), add_months(max(inside), 1)
             complete = bool(year["complete"])
             styles.add(complete)
             average = float(year["average_monthly"])
