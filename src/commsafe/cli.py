@@ -55,6 +55,10 @@ StoreOpt = Annotated[
                  help="The DuckDB store file (default ./commsafe.duckdb).", show_default=False),
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or summaries.")]
+CategoryOpt = Annotated[list[str] | None, typer.Option(
+    help="police.uk crime type(s); repeat for several (default: all crime).")]
+IncludeAsbOpt = Annotated[bool, typer.Option("--include-asb", help="Count ASB beside crime.")]
+AsbOnlyOpt = Annotated[bool, typer.Option("--asb-only", help="Count ASB only.")]
 
 
 class OutFormat(StrEnum):
@@ -241,9 +245,8 @@ def counts(
                                          "district, csp, pfa.")],
     where: Annotated[str | None, typer.Option(help="SQL condition, e.g. "
                                                    "\"force='cambridgeshire'\".")] = None,
-    include_asb: Annotated[bool, typer.Option("--include-asb",
-                                              help="Count ASB beside crime.")] = False,
-    asb_only: Annotated[bool, typer.Option("--asb-only", help="Count ASB only.")] = False,
+    include_asb: IncludeAsbOpt = False,
+    asb_only: AsbOnlyOpt = False,
     fmt: Annotated[OutFormat, typer.Option("--format", help="Output format.")] = OutFormat.table,
     names: Annotated[bool | None, typer.Option(
         "--names/--no-names", help="Add <dim>_name after each area dimension (default: on for "
@@ -525,14 +528,12 @@ def table_rates(
     by: Annotated[str, typer.Option(help="Area level: ward, lsoa, district, csp, pfa.")],
     period: Annotated[str, typer.Option(
         help="One period: 2024/25, 2024, 2024 Q1, 12 months to 2024-12 …")],
-    category: Annotated[list[str] | None, typer.Option(
-        help="police.uk crime type(s); repeat for several (default: all crime).")] = None,
+    category: CategoryOpt = None,
     area: AreaOpt = None,
     level: LevelOpt = None,
     where: WhereOpt = None,
-    include_asb: Annotated[bool, typer.Option("--include-asb",
-                                              help="Count ASB beside crime.")] = False,
-    asb_only: Annotated[bool, typer.Option("--asb-only", help="Count ASB only.")] = False,
+    include_asb: IncludeAsbOpt = False,
+    asb_only: AsbOnlyOpt = False,
     harm_weights: Annotated[Path | None, typer.Option(
         "--harm-weights", help="A weights CSV: adds harm and harm per 1,000.")] = None,
     fmt: FormatOpt = TableFormat.table,
@@ -623,14 +624,12 @@ def _source_line(st: Any, where: str | None) -> str:
 @chart_app.command("trend")
 def chart_trend(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the PNG and SVG.")],
-    category: Annotated[list[str] | None, typer.Option(
-        help="police.uk crime type(s); repeat for several (default: all crime).")] = None,
+    category: CategoryOpt = None,
     area: AreaOpt = None,
     level: LevelOpt = None,
     where: WhereOpt = None,
-    include_asb: Annotated[bool, typer.Option("--include-asb",
-                                              help="Count ASB beside crime.")] = False,
-    asb_only: Annotated[bool, typer.Option("--asb-only", help="Count ASB only.")] = False,
+    include_asb: IncludeAsbOpt = False,
+    asb_only: AsbOnlyOpt = False,
     year_kind: Annotated[str, typer.Option(
         "--year-kind", help="financial_year (default), calendar_year or academic_year.")] =
     "financial_year",
@@ -682,11 +681,9 @@ def chart_count_rate(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the PNG and SVG.")],
     area: Annotated[str, typer.Option(help="The area whose population gives the rate.")],
     level: LevelOpt = None,
-    category: Annotated[list[str] | None, typer.Option(
-        help="police.uk crime type(s); repeat for several (default: all crime).")] = None,
-    include_asb: Annotated[bool, typer.Option("--include-asb",
-                                              help="Count ASB beside crime.")] = False,
-    asb_only: Annotated[bool, typer.Option("--asb-only", help="Count ASB only.")] = False,
+    category: CategoryOpt = None,
+    include_asb: IncludeAsbOpt = False,
+    asb_only: AsbOnlyOpt = False,
     year_kind: Annotated[str, typer.Option(
         "--year-kind", help="calendar_year (default), financial_year or academic_year.")] =
     "calendar_year",
