@@ -379,7 +379,7 @@ def test_sentence_previous_zero() -> None:
     r = rolling_comparison(two_windows("2024-03", 0, 12), "2024-03")
     assert rolling_sentence(r, "needle finds") == (
         "Between April 2023 and March 2024 there were 12 needle finds, up from none in the "
-        "previous 12 months; the change is statistically significant (p < 0.01)."
+        "previous 12 months; the change is statistically significant (p < 0.001)."
     )
 
 

@@ -52,8 +52,9 @@ def indefinite_article(number_text: str) -> str:
 
 def _p_text(p: float) -> str:
     text = format_p_value(p, 2)
-    # 0.045 and 0.054 both show as 0.05, which reads as the threshold itself: show 3 places
-    return format_p_value(p, 3) if text == "p = 0.05" else text
+    # 0.045 and 0.054 both show as 0.05, which reads as the threshold itself, and a tiny
+    # p-value deserves its usual 'p < 0.001': show 3 places then
+    return format_p_value(p, 3) if text in ("p = 0.05", "p < 0.01") else text
 
 
 def rolling_sentence(r: RollingComparison, subject: str = "incidents", *,
