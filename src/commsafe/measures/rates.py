@@ -10,6 +10,7 @@ year, e.g. 2024 for 2024/25) or the nearest year loaded, announced in ``attrs['n
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
 
 import pandas as pd
@@ -39,9 +40,14 @@ def category_filter(categories: Sequence[str] | None, *, include_asb: bool = Fal
         for c in categories:
             std = taxonomy.standard_name(c)
             if not taxonomy.is_known(std):
+                known = [*taxonomy.CRIME_TYPES, taxonomy.ASB]
+                close = [k for k in known if c.strip().lower() in k.lower()]
+                close += [k for k in difflib.get_close_matches(c, known, n=3, cutoff=0.5)
+                          if k not in close]
                 raise InputError(
-                    f"--category {c!r}: not a police.uk crime type. Choose from: "
-                    f"{', '.join([*taxonomy.CRIME_TYPES, taxonomy.ASB])}."
+                    f"--category {c!r}: not a police.uk crime type."
+                    + (f" Did you mean {' or '.join(repr(x) for x in close)}?" if close else "")
+                    + f" Choose from: {', '.join(known)}."
                 )
             names.append(std)
         return f"category IN ({', '.join(_quote(n) for n in names)})"

@@ -11,6 +11,7 @@ used and the result says so.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 
 import duckdb
@@ -60,9 +61,17 @@ def find_area(con: duckdb.DuckDBPyConnection, text: str, level: str | None = Non
         if rows:
             return Area(lv, rows[0][0], rows[0][1])
     hint = f" at level {level}" if level else ""
+    types = [AREA_LEVELS[lv][1] for lv in levels]
+    names = [r[0] for r in con.execute(
+        "SELECT DISTINCT area_name FROM areas WHERE list_contains(?, area_type) "
+        "AND area_name IS NOT NULL", [types]).fetchall()]
+    close = difflib.get_close_matches(text.strip(), names, n=5, cutoff=0.6)
+    if not close:
+        close = [n for n in names if text.strip().lower() in n.lower()][:5]
+    suggestion = f" Close matches: {', '.join(close)}." if close else ""
     raise ReferenceDataError(
-        f"--area {text!r}: no area with that code or name{hint} in the reference data. "
-        "Check the spelling, give an ONS code, or load the lookups with "
+        f"--area {text!r}: no area with that code or name{hint} in the reference data."
+        f"{suggestion} Check the spelling, give an ONS code, or load the lookups with "
         "'commsafe reference load'."
     )
 
