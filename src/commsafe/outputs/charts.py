@@ -41,9 +41,14 @@ __all__ = [
     "FIGSIZE",
     "HOUSE",
     "OKABE_ITO",
+    "SOURCE_WRAP",
+    "TITLE_WRAP",
     "apply_house_style",
     "count_rate_chart",
+    "figure_renderer",
     "house_style",
+    "require_columns",
+    "save_figure",
     "trend_chart",
 ]
 
@@ -65,8 +70,8 @@ _GRID = "#DDDDDD"
 
 FIGSIZE: Final = (8.0, 4.5)
 # characters that fit across the figure: longer titles and source lines wrap
-_TITLE_WRAP: Final = 72
-_SOURCE_WRAP: Final = 130
+TITLE_WRAP: Final = 72
+SOURCE_WRAP: Final = 130
 DPI: Final = 200
 
 #: matplotlib rcParams of the house style (used by :func:`house_style`)
@@ -144,12 +149,12 @@ def _new_figure(source: str) -> tuple[Figure, Axes]:
     ax = fig.add_subplot()
     apply_house_style(ax)
     # the source line: a figure-level label, so that constrained layout keeps room for it
-    fig.supxlabel(textwrap.fill(source, _SOURCE_WRAP), x=0.01, ha="left", fontsize=7.5,
+    fig.supxlabel(textwrap.fill(source, SOURCE_WRAP), x=0.01, ha="left", fontsize=7.5,
                   color=_MUTED, multialignment="left")
     return fig, ax
 
 
-def _renderer(fig: Figure) -> Any:
+def figure_renderer(fig: Figure) -> Any:
     canvas = fig.canvas
     assert isinstance(canvas, FigureCanvasAgg)
     return canvas.get_renderer()
@@ -159,7 +164,7 @@ def _stem_path(out_stem: Path, suffix: str) -> Path:
     return out_stem.parent / f"{out_stem.name}{suffix}"
 
 
-def _save(fig: Figure, out_stem: Path) -> list[Path]:
+def save_figure(fig: Figure, out_stem: Path) -> list[Path]:
     out_stem = Path(out_stem)
     out_stem.parent.mkdir(parents=True, exist_ok=True)
     png, svg = _stem_path(out_stem, ".png"), _stem_path(out_stem, ".svg")
@@ -168,7 +173,7 @@ def _save(fig: Figure, out_stem: Path) -> list[Path]:
     return [png, svg]
 
 
-def _require(frame: pd.DataFrame, columns: tuple[str, ...], what: str, hint: str) -> None:
+def require_columns(frame: pd.DataFrame, columns: tuple[str, ...], what: str, hint: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise InputError(
@@ -189,12 +194,12 @@ def _title_and_legend(ax: Axes, title: str, handles: list[Any]) -> None:
         legend = ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.0),
                            ncols=ncols, borderaxespad=0.3, handlelength=1.8,
                            columnspacing=1.5)
-        width = legend.get_window_extent(_renderer(fig)).width
+        width = legend.get_window_extent(figure_renderer(fig)).width
         if ncols == 1 or width <= fig.bbox.width * 0.95:
             break
         ncols = -(-ncols // 2)  # halve, rounding up
-    height_pt = legend.get_window_extent(_renderer(fig)).height * 72 / fig.dpi
-    ax.set_title(textwrap.fill(title, _TITLE_WRAP), loc="left", pad=height_pt + 4)
+    height_pt = legend.get_window_extent(figure_renderer(fig)).height * 72 / fig.dpi
+    ax.set_title(textwrap.fill(title, TITLE_WRAP), loc="left", pad=height_pt + 4)
 
 
 def _month_ticks(ax: Axes, first: date, last: date) -> None:
@@ -243,7 +248,7 @@ def _year_labels(ax: Axes, labels: list[tuple[float, float, str]]) -> float:
     fig = ax.get_figure()
     assert isinstance(fig, Figure)
     fig.draw_without_rendering()  # settle the constrained layout: the plot's final width
-    renderer = _renderer(fig)
+    renderer = figure_renderer(fig)
     box = ax.get_window_extent(renderer)
     left, right = ax.get_xlim()
     per_px = (right - left) / box.width
@@ -283,8 +288,8 @@ def trend_chart(monthly: pd.DataFrame, yearly: pd.DataFrame, *, title: str, sour
     with the number of months its average covers. Writes ``out_stem.png`` and
     ``out_stem.svg`` and returns their paths.
     """
-    _require(monthly, ("month", "count"), "monthly table", "Build it with monthly_counts().")
-    _require(yearly, ("period", "start", "end", "months_with_data", "average_monthly",
+    require_columns(monthly, ("month", "count"), "monthly table", "Build it with monthly_counts().")
+    require_columns(yearly, ("period", "start", "end", "months_with_data", "average_monthly",
                       "complete"), "yearly table", "Build it with yearly_average_monthly().")
     if monthly.empty:
         raise InputError(f"{title!r}: there are no months with data to chart; "
@@ -341,7 +346,7 @@ def trend_chart(monthly: pd.DataFrame, yearly: pd.DataFrame, *, title: str, sour
         band = _year_labels(ax, labels)
         # keep bars and steps below the band of year labels at the top of the plot
         ax.set_ylim(0, top / (band - 0.03) if top > 0 else 1)
-        return _save(fig, out_stem)
+        return save_figure(fig, out_stem)
 
 
 def count_rate_chart(table: pd.DataFrame, *, title: str, source: str, out_stem: Path,
@@ -353,10 +358,10 @@ def count_rate_chart(table: pd.DataFrame, *, title: str, source: str, out_stem: 
     or ``year``, ``count``, ``rate_per_1000``; ``complete`` optional). Part years are hatched
     and named in the legend; a year without a population has no rate point (not 0).
     """
-    _require(table, ("count", "rate_per_1000"), "count and rate table",
+    require_columns(table, ("count", "rate_per_1000"), "count and rate table",
              "Build it with count_and_rate_by_year().")
     label_column = "period" if "period" in table.columns else "year"
-    _require(table, (label_column,), "count and rate table",
+    require_columns(table, (label_column,), "count and rate table",
              "Build it with count_and_rate_by_year().")
     if table.empty:
         raise InputError(f"{title!r}: there are no years with data to chart; "
@@ -398,4 +403,4 @@ def count_rate_chart(table: pd.DataFrame, *, title: str, source: str, out_stem: 
             handles.append(Patch(facecolor=_BAR, hatch="///", edgecolor="white",
                                  label="Part year (months missing)"))
         _title_and_legend(ax, title, handles)
-        return _save(fig, out_stem)
+        return save_figure(fig, out_stem)
