@@ -159,3 +159,134 @@ def subject_for(categories: Sequence[str] | None, *, asb_only: bool = False
         name = taxonomy.standard_name(categories[0])
         return _SUBJECTS.get(name, (f"{name.lower()} offences", f"{name.lower()} offence"))
     return ("crimes of these types", "crime of these types")
+
+
+# --------------------------------------------------------------------------- where
+
+#: area level → (singular, plural) as printed
+_LEVEL_WORDS = {
+    "lsoa": ("LSOA", "LSOAs"),
+    "ward": ("ward", "wards"),
+    "district": ("district", "districts"),
+    "csp": ("Community Safety Partnership", "Community Safety Partnerships"),
+    "pfa": ("police force area", "police force areas"),
+}
+
+
+def _and_list(names: Sequence[str]) -> str:
+    """'A', 'A and B', 'A, B and C'."""
+    items = [str(n) for n in names]
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" else "a"
+
+
+def top_areas_sentence(frame: Any, *, measure: str = "annual average",
+                       subject: str = "needle finds", n: int = 4, level: str | None = None,
+                       column: str | None = None, quantity: str = "instances") -> str:
+    """The areas with the highest value of a measure, named in one sentence.
+
+    ``frame`` is an ``annual_average_by_area`` table (or any with ``area_name`` and the value
+    ``column``: default ``annual_average``, else ``total``, ``count``). The level word comes
+    from ``level`` or ``frame.attrs['level']`` (ward, lsoa, district, csp, pfa):
+
+        The wards with the highest annual average instances of needle finds were Market,
+        Petersfield, Castle and Romsey.
+
+    Areas with nothing (0 or no value) are never named. When areas tie with the n-th, the
+    sentence names those above the tie and then the tied ones, saying they are tied and on
+    what value (more than 8 tied areas are counted rather than named).
+    """
+    from commsafe.errors import InputError
+
+    level = level or frame.attrs.get("level")
+    if level not in _LEVEL_WORDS:
+        raise InputError(f"top_areas_sentence: level {level!r} is not one of "
+                         f"{', '.join(_LEVEL_WORDS)}; pass level= or use a frame from "
+                         "annual_average_by_area.")
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise InputError(f"top_areas_sentence: n {n!r} must be a whole number ≥ 1.")
+    if column is None:
+        column = next((c for c in ("annual_average", "total", "count") if c in frame.columns),
+                      None)
+    if column is None or column not in frame.columns or "area_name" not in frame.columns:
+        raise InputError("top_areas_sentence: the frame needs area_name and a value column "
+                         f"(annual_average, total or count); it has {', '.join(frame.columns)}.")
+    one, many = _LEVEL_WORDS[level]
+    rows = []
+    for name, code, value in zip(frame["area_name"], frame.get("area_code", frame["area_name"]),
+                                 frame[column], strict=True):
+        if value is None or value != value or float(value) <= 0:
+            continue
+        shown = name if isinstance(name, str) and name else str(code)
+        rows.append((float(value), shown))
+    rows.sort(key=lambda r: (-r[0], r[1]))
+    what = f"{measure} {quantity} of {subject}" if quantity else f"{measure} of {subject}"
+    if not rows:
+        return f"None of the {many} had any {subject}."
+    whole = all(v.is_integer() for v, _ in rows) and column != "annual_average"
+    if len(rows) <= n or rows[n][0] != rows[n - 1][0]:
+        chosen = [name for _, name in rows[:n]]
+        if len(chosen) == 1:
+            return f"The {one} with the highest {what} was {chosen[0]}."
+        return f"The {many} with the highest {what} were {_and_list(chosen)}."
+    cut = rows[n - 1][0]
+    above = [name for v, name in rows if v > cut]
+    tied = [name for v, name in rows if v == cut]
+    value_text = format_number(cut) if whole else _average_text(cut)
+    on = f"{_article(measure)} {measure} of {value_text}"
+    tied_text = _and_list(tied) if len(tied) <= 8 else f"{len(tied)} {many}"
+    if not above:
+        return (f"{len(tied)} {many} tied for the highest {what}, with {on}"
+                + (f": {tied_text}." if len(tied) <= 8 else "."))
+    head = (f"The {one} with the highest {what} was {above[0]}" if len(above) == 1
+            else f"The {many} with the highest {what} were {_and_list(above)}")
+    return f"{head}, followed by {tied_text}, tied on {on}."
+
+
+def _period_phrase(period: Any) -> str:
+    """'2024', '2024/25', '2024 Q1', 'the 12 months to March 2024', 'May 2023 to June 2024'."""
+    if period.kind == "rolling_12":
+        return f"the 12 months to {_month(period.end)}"
+    if period.kind in ("calendar_year", "financial_year", "academic_year", "quarter",
+                       "financial_quarter"):
+        return str(period.label)
+    if period.start == period.end:
+        return _month(period.start)
+    return f"{_month(period.start)} to {_month(period.end)}"
+
+
+def quality_sentence(*, total: int, no_location: int, unresolved: int, subject: str,
+                     period: Any, scope: str | None = None, forces: int = 1) -> str:
+    """The data-quality caveat printed under a map or an area table.
+
+    "12% of ASB incidents in 2024 (1,234 of 10,456) have no location and are not shown." With
+    ``scope`` (an area's name) the counts are of the force(s) covering it, and the sentence says
+    so. Events with a location that no area holds (``unresolved``) get a second sentence.
+    """
+    from commsafe.measures.rounding import format_share
+
+    when = _period_phrase(period)
+    where = ""
+    if scope:
+        where = f" in the {'force' if forces == 1 else 'forces'} covering {scope}"
+    if total == 0:
+        return f"There are no {subject} in {when}{where} to check for locations."
+    if no_location == 0:
+        text = f"All {subject} in {when}{where} have a location."
+    else:
+        text = (f"{format_share(no_location / total)} of {subject} in {when}{where} "
+                f"({format_number(no_location)} of {format_number(total)}) have no location "
+                f"and are not shown.")
+    if unresolved:
+        text += (f" A further {format_share(unresolved / total)} "
+                 f"({format_number(unresolved)}) have a location that the loaded reference "
+                 "data places in no area.")
+    return text
+
+
+__all__ += ["quality_sentence", "top_areas_sentence"]

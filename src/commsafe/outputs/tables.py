@@ -60,7 +60,10 @@ def format_cell(column: str, value: object, *, display: bool) -> str:
     if column in ("share", "pct_share"):
         return f"{float(value):.1%}" if display else f"{float(value):.4f}"  # type: ignore[arg-type]
     if column == "pct_change" and isinstance(value, int | float):
-        return f"{int(value)}%" if display else str(int(value))
+        from commsafe.measures.rounding import round_half_away
+
+        whole = int(round_half_away(float(value)))
+        return f"{whole}%" if display else str(whole)
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, int):
