@@ -154,3 +154,42 @@ def test_cambridge_wards_2024_against_a_recount(shared_data: Path, cambridge: Pa
     assert top["area_name"] == "Market" and top["rank"] == "1"
     assert float(top["rate_per_1000"]) == pytest.approx(
         1000 * expected["E05013057"] / expected_pop["E05013057"], abs=0.05)
+
+
+def test_table_areas_modes_through_the_cli(small: Store, tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    small.close()
+    store = str(tmp_path / "s.duckdb")
+    capsys.readouterr()
+    assert main(["table", "areas", "--by", "ward", "--period", "2024", "--format", "csv",
+                 "--store", store]) == 0
+    out = capsys.readouterr()
+    header = out.out.splitlines()[0]
+    assert header == ",".join(RATE_COLUMNS)
+    assert "All crimes in 2024 have a location" in out.err  # the data-quality note
+    assert main(["table", "areas", "--by", "ward", "--years", "2023:2024", "--store",
+                 store]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "The wards with the highest annual average instances of crimes were North" in text
+    assert main(["table", "areas", "--by", "ward", "--store", store]) == 2
+    assert "exactly one of --period" in capsys.readouterr().err
+
+
+def test_map_rates_writes_a_choropleth(small: Store, tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    import shapely
+
+    boxes = {"E05000001": (0.0, 52.0, 0.1, 52.1), "E05000002": (0.1, 52.0, 0.2, 52.1)}
+    small.con.executemany(
+        "INSERT INTO boundaries VALUES ('ward', ?, NULL, 2024, ?, ?, ?, ?, ?, 0)",
+        [(c, shapely.to_wkb(shapely.box(*b)), *b) for c, b in boxes.items()])
+    small.close()
+    out_dir = tmp_path / "maps"
+    capsys.readouterr()
+    assert main(["map", "rates", "--by", "ward", "--period", "2024", "--out", str(out_dir),
+                 "--store", str(tmp_path / "s.duckdb")]) == 0
+    assert (out_dir / "map_ward_rate_per_1000.png").stat().st_size > 10_000
+    svg = (out_dir / "map_ward_rate_per_1000.svg").read_text(encoding="utf-8")
+    assert "No population" in svg and "per 1,000" in svg
+    table = (out_dir / "map_ward_rate_per_1000.csv").read_text(encoding="utf-8")
+    assert table.splitlines()[0] == ",".join(RATE_COLUMNS)

@@ -42,8 +42,10 @@ table_app = typer.Typer(help="Measure tables: performance, rates per 1,000.",
 app.add_typer(reference_app, name="reference")
 app.add_typer(fetch_app, name="fetch")
 chart_app = typer.Typer(help="Charts (PNG and SVG) in the house style.", no_args_is_help=True)
+map_app = typer.Typer(help="Static maps (PNG and SVG) for the document.", no_args_is_help=True)
 app.add_typer(table_app, name="table")
 app.add_typer(chart_app, name="chart")
+app.add_typer(map_app, name="map")
 
 # Piped or captured output is not squeezed to 80 columns: tables stay readable in logs.
 out = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
@@ -454,9 +456,8 @@ def _write_table(frame: Any, fmt: TableFormat, out_path: Path | None, title: str
                 cells[0] += " †"
             t.add_row(*cells)
         out.print(t)
-    if fmt is not TableFormat.csv or out_path is not None:
-        for n in notes:
-            err.print(f"[dim]note:[/dim] {n}", soft_wrap=True)
+    for n in notes:  # on standard error: a CSV on standard output stays clean
+        err.print(f"[dim]note:[/dim] {n}", soft_wrap=True)
 
 
 def _within(st: Any, area: str | None, level: str | None) -> Any:
@@ -560,6 +561,93 @@ def table_rates(
     title = (f"Rates per 1,000 by {by}: {what}, {chosen[0].label}"
              + (f", {within.name}" if within else ""))
     _write_table(frame, fmt, out_path, title)
+
+
+@table_app.command("areas")
+def table_areas(
+    by: Annotated[str, typer.Option(help="Area level: ward, lsoa, district, csp, pfa.")],
+    period: Annotated[str | None, typer.Option(
+        help="One period for counts and rates: 2024/25, 2024, 2024 Q1 …")] = None,
+    years: Annotated[str | None, typer.Option(
+        help="Annual average over these years instead, e.g. 2019:2024 or 2021/22:2024/25.")] =
+    None,
+    compare: Annotated[str | None, typer.Option(
+        help="Change per area between two periods, base first: 2024 Q1,2024 Q2.")] = None,
+    top_locations: Annotated[int, typer.Option(
+        "--top-locations", help="Also list the N street locations with most events.")] = 0,
+    category: CategoryOpt = None,
+    area: AreaOpt = None,
+    level: LevelOpt = None,
+    where: WhereOpt = None,
+    include_asb: IncludeAsbOpt = False,
+    asb_only: AsbOnlyOpt = False,
+    fmt: FormatOpt = TableFormat.table,
+    out_path: OutOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Where: counts, rates per 1,000 (95% CI), share and rank by area for one --period (CSV
+    columns: area_code, area_name, count, population, rate_per_1000, rate_ci_low,
+    rate_ci_high, share, rank); or the annual average over --years with the sentence naming
+    the highest areas; or the change per area between two periods with its significance
+    (--compare). Every table says what share of events has no location."""
+    from commsafe import periods as _periods
+    from commsafe.findings import subject_for, top_areas_sentence
+    from commsafe.measures.areas import (
+        annual_average_by_area,
+        change_by_area,
+        data_quality,
+    )
+    from commsafe.measures.areas import top_locations as top_locations_table
+    from commsafe.measures.rates import rates_table
+    from commsafe.store import open_store
+
+    modes = [x for x in (period, years, compare) if x]
+    if len(modes) != 1:
+        raise CommsafeError("give exactly one of --period (counts and rates), --years "
+                            "(annual average) or --compare (change per area).")
+    plural, _ = subject_for(category, asb_only=asb_only)
+    with open_store(_store_path(store), read_only=True) as st:
+        within = _within(st, area, level)
+        place = f", {within.name}" if within else ""
+        filters = dict(categories=category, within=within, where=where,
+                       include_asb=include_asb, asb_only=asb_only)
+        sentence = None
+        if period:
+            chosen = _periods.parse_period_range(period)
+            if len(chosen) != 1:
+                raise CommsafeError(f"--period {period!r}: give one period, e.g. 2024.")
+            quality_period = chosen[0]
+            frame = rates_table(st, by, period=chosen[0], **filters)  # type: ignore[arg-type]
+            title = f"{plural.capitalize()} by {by}{place}, {chosen[0].label}"
+        elif years:
+            chosen = _periods.parse_period_range(years)
+            quality_period = chosen[-1]
+            frame = annual_average_by_area(st, by, years=chosen, **filters)  # type: ignore[arg-type]
+            title = (f"{plural.capitalize()}: annual average by {by}{place}, "
+                     f"{chosen[0].label} to {chosen[-1].label}")
+            sentence = top_areas_sentence(frame, subject=plural, level=by)
+        else:
+            assert compare is not None
+            pair = [p.strip() for p in compare.split(",")]
+            if len(pair) != 2:
+                raise CommsafeError(f"--compare {compare!r}: give two periods, base first.")
+            before, after = (_periods.parse_period_range(x)[0] for x in pair)
+            quality_period = after
+            frame = change_by_area(st, by, before=before, after=after, **filters)  # type: ignore[arg-type]
+            title = f"{plural.capitalize()}: change by {by}{place}, {before.label} to {after.label}"
+        quality = data_quality(st, period=quality_period, categories=category, within=within,
+                               include_asb=include_asb, asb_only=asb_only)
+        locations = (top_locations_table(st, period=quality_period, n=top_locations,
+                                         **filters)  # type: ignore[arg-type]
+                     if top_locations else None)
+    frame.attrs.setdefault("notes", []).append(quality.text)
+    _write_table(frame, fmt, out_path, title)
+    if sentence:
+        out.print(sentence, soft_wrap=True)
+    if locations is not None:
+        loc_out = (None if out_path is None else
+                   out_path.with_name(out_path.stem + "_locations" + out_path.suffix))
+        _write_table(locations, fmt, loc_out, f"Top street locations, {quality_period.label}")
 
 
 @table_app.command("crosstab")
@@ -676,6 +764,47 @@ def chart_trend(
     out.print("wrote " + ", ".join(str(p) for p in paths))
 
 
+@chart_app.command("profile")
+def chart_profile(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the PNG and SVG.")],
+    period: Annotated[str, typer.Option(
+        help="Period(s): 2024, 2023/24:2024/25 …")],
+    by: Annotated[str, typer.Option(
+        help="month_of_year (default), season, day_of_week, hour or day_hour.")] =
+    "month_of_year",
+    category: CategoryOpt = None,
+    area: AreaOpt = None,
+    level: LevelOpt = None,
+    where: WhereOpt = None,
+    include_asb: IncludeAsbOpt = False,
+    asb_only: AsbOnlyOpt = False,
+    name: Annotated[str, typer.Option(help="File name stem.")] = "profile",
+    store: StoreOpt = None,
+) -> None:
+    """When: counts by month of year or season (police.uk data has months only: day of week
+    and hour need a local extract with times, and say so rather than draw an empty chart)."""
+    from commsafe import periods as _periods
+    from commsafe.measures.timeprofile import time_profile
+    from commsafe.outputs.profile_charts import month_profile_chart
+    from commsafe.store import open_store
+
+    chosen = _periods.parse_period_range(period)
+    with open_store(_store_path(store), read_only=True) as st:
+        within, cond = _chart_scope(st, area, level, where)
+        frame = time_profile(st, period=chosen, by=by, categories=category, within=within,
+                             where=where, include_asb=include_asb, asb_only=asb_only)
+        source = _source_line(st, cond)
+    what = ", ".join(category) if category else ("ASB" if asb_only else "All crime")
+    place = f", {within.name}" if within else ""
+    span = chosen[0].label if len(chosen) == 1 else f"{chosen[0].label} to {chosen[-1].label}"
+    _write_table(frame, TableFormat.table, None, f"{what}{place} by {by.replace('_', ' ')}")
+    if by == "month_of_year":
+        out_dir.mkdir(parents=True, exist_ok=True)
+        paths = month_profile_chart(frame, title=f"{what}{place} by month, {span}",
+                                    source=source, out_stem=out_dir / name)
+        out.print("wrote " + ", ".join(str(p) for p in paths))
+
+
 @chart_app.command("count-rate")
 def chart_count_rate(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the PNG and SVG.")],
@@ -717,6 +846,100 @@ def chart_count_rate(
     frame = table[["period", "months_with_data", "count", "population", "rate_per_1000"]]
     _write_table(frame, TableFormat.table, None, f"{what}, {within.name}")
     out.print("wrote " + ", ".join(str(p) for p in paths))
+
+
+# --- map -----------------------------------------------------------------------------------
+
+class Scheme(StrEnum):
+    quantiles = "quantiles"
+    jenks = "jenks"
+
+
+def _outline(st: Any, within: Any) -> Any:
+    """District boundaries inside ``within`` (a CSP or district), or None."""
+    from commsafe.spatial.hotspots import store_polygons
+
+    if within is None or within.level not in ("csp", "district", "pfa"):
+        return None
+    if within.level == "district":
+        codes = [within.code]
+    else:
+        codes = [r[0] for r in st.con.execute(
+            "SELECT DISTINCT from_code FROM area_links WHERE from_type = 'district' "
+            "AND to_type = ? AND to_code = ?", [within.level, within.code]).fetchall()]
+    try:
+        outline = store_polygons(st.con, "district", codes)
+    except CommsafeError:
+        return None
+    return outline if len(outline) else None
+
+
+@map_app.command("rates")
+def map_rates(
+    by: Annotated[str, typer.Option(help="Area level: ward or lsoa (or district, csp).")],
+    period: Annotated[str, typer.Option(help="One period: 2024/25, 2024, 2024 Q1 …")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the PNG and SVG.")],
+    category: CategoryOpt = None,
+    area: AreaOpt = None,
+    level: LevelOpt = None,
+    include_asb: IncludeAsbOpt = False,
+    asb_only: AsbOnlyOpt = False,
+    value: Annotated[str, typer.Option(help="rate_per_1000 (default) or count.")] =
+    "rate_per_1000",
+    scheme: Annotated[Scheme, typer.Option(help="Class breaks.")] = Scheme.quantiles,
+    classes: Annotated[int, typer.Option("--classes", help="Number of classes.")] = 5,
+    label_top: Annotated[int, typer.Option(help="Label the N highest areas.")] = 3,
+    name: Annotated[str | None, typer.Option(help="File name stem.")] = None,
+    store: StoreOpt = None,
+) -> None:
+    """A choropleth of counts or rates per 1,000 by ward or LSOA, with class breaks
+    (announced), the district outline, the share of events without location, and a source
+    line. Writes the table behind it as CSV beside the map."""
+    from commsafe import periods as _periods
+    from commsafe.measures.areas import data_quality
+    from commsafe.measures.rates import rates_table
+    from commsafe.outputs.maps import choropleth
+    from commsafe.outputs.tables import to_csv
+    from commsafe.reference.areas import AREA_LEVELS
+    from commsafe.spatial.hotspots import store_polygons
+    from commsafe.store import open_store
+
+    if value not in ("rate_per_1000", "count"):
+        raise CommsafeError(f"--value {value!r}: choose rate_per_1000 or count.")
+    chosen = _periods.parse_period_range(period)
+    if len(chosen) != 1:
+        raise CommsafeError(f"--period {period!r}: give one period, e.g. 2024.")
+    with open_store(_store_path(store), read_only=True) as st:
+        within = _within(st, area, level)
+        frame = rates_table(st, by, period=chosen[0], categories=category, within=within,
+                            include_asb=include_asb, asb_only=asb_only)
+        if frame["count"].sum() == 0:
+            raise CommsafeError(f"no events in {chosen[0].label} for this selection: nothing "
+                                "to map. Check --period, --category and --area.")
+        shapes = store_polygons(st.con, AREA_LEVELS[by][1], list(frame["area_code"]))
+        outline = _outline(st, within)
+        quality = data_quality(st, period=chosen[0], categories=category, within=within,
+                               include_asb=include_asb, asb_only=asb_only)
+        source = _source_line(st, f"{within.level} = '{within.code}'" if within else None)
+    geo = shapes[["area_code", "geometry"]].merge(frame, on="area_code", how="inner")
+    missing = sorted(set(frame["area_code"]) - set(shapes["area_code"]))
+    what = ", ".join(category) if category else ("ASB" if asb_only else "All crime")
+    place = f", {within.name}" if within else ""
+    label = "per 1,000 residents" if value == "rate_per_1000" else "count"
+    stem = out_dir / (name or f"map_{by}_{value}")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    result = choropleth(geo, value, title=f"{what} {label}{place}, {chosen[0].label}",
+                        source=f"{source}; ONS boundaries and population", out_stem=stem,
+                        legend_title=f"{what} {label}", scheme=scheme.value, k=classes,
+                        outline=outline, quality_note=quality.text, label_top=label_top)
+    stem.with_suffix(".csv").write_text(to_csv(frame), encoding="utf-8")
+    for note in [*frame.attrs.get("notes", []), *result.notes]:
+        err.print(f"[dim]note:[/dim] {note}", soft_wrap=True)
+    if missing:
+        err.print(f"[dim]note:[/dim] {len(missing)} area(s) have no boundary loaded and are "
+                  f"not drawn: {', '.join(missing[:5])}", soft_wrap=True)
+    out.print(quality.text)
+    out.print("wrote " + ", ".join(str(p) for p in [*result.paths, stem.with_suffix('.csv')]))
 
 
 # --- fetch ----------------------------------------------------------------------------------

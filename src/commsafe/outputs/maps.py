@@ -556,8 +556,9 @@ def choropleth(areas: gpd.GeoDataFrame, value: str, *, title: str, source: str,
             handles.append(Patch(facecolor=_MISSING_FILL, edgecolor="none", hatch="////",
                                  hatchcolor=_MISSING_HATCH))
             labels.append(f"{missing_label} ({_plural(n_missing, 'area')})")
-            names = (areas.loc[~present, "area_name"] if "area_name" in areas.columns
-                     else areas.index[~present]).astype(str).tolist()
+            names = [str(x) for x in (areas.loc[~present, "area_name"]
+                                      if "area_name" in areas.columns
+                                      else areas.index[~present])]
             notes.append(f"no value for {_plural(n_missing, 'area')}, hatched as "
                          f"{missing_label!r}: {', '.join(names[:10])}"
                          + (" …" if len(names) > 10 else ""))

@@ -1,0 +1,1 @@
+"""Spatial statistics on events: square grids, Getis-Ord Gi* hotspots and kernel density."""
