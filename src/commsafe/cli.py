@@ -942,6 +942,174 @@ def map_rates(
     out.print("wrote " + ", ".join(str(p) for p in [*result.paths, stem.with_suffix('.csv')]))
 
 
+# --- hotspots ------------------------------------------------------------------------------
+
+class HotspotMethod(StrEnum):
+    grid = "grid"
+    lsoa = "lsoa"
+    kde = "kde"
+
+
+def _hotspot_selection(st: Any, period: Any, within: Any, category: list[str] | None,
+                       include_asb: bool, asb_only: bool) -> str:
+    from commsafe.measures.rates import category_filter
+
+    cond = [category_filter(category, include_asb=include_asb, asb_only=asb_only),
+            f"month_start BETWEEN DATE '{period.start}' AND DATE '{period.end}'"]
+    if within is not None:
+        cond.append(f"{within.level} = '{within.code}'")
+    return " AND ".join(cond)
+
+
+def _run_hotspots(st: Any, method: HotspotMethod, period: Any, within: Any, study_area: Any,
+                  category: list[str] | None, include_asb: bool, asb_only: bool,
+                  cell_size: float | None, fdr: bool, permutations: int) -> Any:
+    from commsafe.measures.rates import rates_table
+    from commsafe.spatial.hotspots import gistar_grid, gistar_polygons, store_points, store_polygons
+
+    if method is HotspotMethod.lsoa:
+        frame = rates_table(st, "lsoa", period=period, categories=category, within=within,
+                            include_asb=include_asb, asb_only=asb_only)
+        shapes = store_polygons(st.con, "lsoa21", list(frame["area_code"]))
+        counts = dict(zip(frame["area_code"], frame["count"].astype(int), strict=True))
+        return gistar_polygons(shapes, counts, fdr=fdr, permutations=permutations)
+    points, notes = store_points(st, _hotspot_selection(st, period, within, category,
+                                                        include_asb, False),
+                                 include_asb=include_asb, asb_only=asb_only)
+    result = gistar_grid(points, crs="EPSG:4326", cell_size=cell_size, fdr=fdr,
+                         permutations=permutations, study_area=study_area)
+    result.notes[:0] = notes
+    return result
+
+
+@app.command()
+def hotspots(
+    period: Annotated[str, typer.Option(
+        help="The period: 2024, 2024 Q1, 2024/25, 2024 H1, 2024 Q1:2024 Q2 …")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for GeoJSON, CSV and map.")],
+    method: Annotated[HotspotMethod, typer.Option(
+        help="grid (Gi* on square cells, default), lsoa (Gi* on LSOA polygons) or kde.")] =
+    HotspotMethod.grid,
+    compare_period: Annotated[str | None, typer.Option(
+        "--compare-period", help="A later period: classify hotspots as new, persistent, "
+                                 "intensifying, diminishing or former.")] = None,
+    category: CategoryOpt = None,
+    area: AreaOpt = None,
+    level: LevelOpt = None,
+    include_asb: IncludeAsbOpt = False,
+    asb_only: AsbOnlyOpt = False,
+    cell_size: Annotated[float | None, typer.Option(
+        "--cell-size", help="Grid cell size in metres (default: chosen and announced).")] =
+    None,
+    bandwidth: Annotated[float | None, typer.Option(
+        help="KDE bandwidth in metres (default: chosen and announced).")] = None,
+    permutations: Annotated[int, typer.Option(
+        help="Permutations for Gi* p-values (default 0: the normal approximation).")] = 0,
+    no_fdr: Annotated[bool, typer.Option(
+        "--no-fdr", help="Do not correct p-values for the false discovery rate.")] = False,
+    name: Annotated[str | None, typer.Option(help="File name stem.")] = None,
+    store: StoreOpt = None,
+) -> None:
+    """Hotspots: Getis-Ord Gi* on a British National Grid grid or on LSOA polygons, with
+    false-discovery-rate correction (hot / cold / not significant per cell or area), or a
+    kernel density surface; optionally classified between two periods. Writes GeoJSON, CSV
+    and a map (PNG, SVG); every default chosen is announced."""
+    from commsafe import periods as _periods
+    from commsafe.measures.areas import data_quality
+    from commsafe.outputs.maps import choropleth, hotspot_map
+    from commsafe.spatial.hotspots import classify_periods, store_points
+    from commsafe.spatial.kde import kde_surface
+    from commsafe.store import open_store
+
+    first = [_periods.span(period)]
+    second = [_periods.span(compare_period)] if compare_period else None
+    out_dir.mkdir(parents=True, exist_ok=True)
+    what = ", ".join(category) if category else ("ASB" if asb_only else "All crime")
+    stem = out_dir / (name or f"hotspots_{method.value}")
+    with open_store(_store_path(store), read_only=True) as st:
+        within = _within(st, area, level)
+        outline = _outline(st, within)
+        study_area = None  # in WGS84, like the points given to gistar_grid
+        if outline is not None and method is not HotspotMethod.lsoa:
+            study_area = outline.union_all()
+        place = f", {within.name}" if within else ""
+        quality = data_quality(st, period=first[0], categories=category, within=within,
+                               include_asb=include_asb, asb_only=asb_only)
+        source = _source_line(st, f"{within.level} = '{within.code}'" if within else None)
+        if method is HotspotMethod.kde:
+            points, notes = store_points(st, _hotspot_selection(st, first[0], within, category,
+                                                                include_asb, False),
+                                         include_asb=include_asb, asb_only=asb_only)
+            from commsafe.spatial.grid import to_bng
+
+            x, y = to_bng(points[:, 0], points[:, 1])
+            extent = (tuple(float(v) for v in outline.to_crs("EPSG:27700").total_bounds)
+                      if outline is not None else None)
+            kde = kde_surface(list(zip(x, y, strict=True)), cell_size=cell_size,
+                              bandwidth=bandwidth, extent=extent)
+            frame = kde.to_frame()
+            frame.to_csv(stem.with_suffix(".csv"), index=False)
+            for n in [*notes, *kde.notes]:
+                err.print(f"[dim]note:[/dim] {n}", soft_wrap=True)
+            import geopandas as gpd
+            import shapely
+
+            half = kde.cell_size / 2
+            cells = gpd.GeoDataFrame(
+                frame.assign(area_code=[f"c{i}" for i in range(len(frame))],
+                             area_name=""),
+                geometry=shapely.box(frame["x"] - half, frame["y"] - half, frame["x"] + half,
+                                     frame["y"] + half), crs="EPSG:27700").to_crs("EPSG:4326")
+            result = choropleth(cells, "density", title=f"{what}{place}: kernel density, "
+                                f"{first[0].label}", source=source, out_stem=stem,
+                                legend_title="Events per km²", outline=outline,
+                                quality_note=quality.text)
+            out.print(quality.text)
+            out.print("wrote " + ", ".join(str(p) for p in
+                                           [*result.paths, stem.with_suffix(".csv")]))
+            return
+        one = _run_hotspots(st, method, first[0], within, study_area, category, include_asb,
+                            asb_only, cell_size, not no_fdr, permutations)
+        two = None
+        if second:
+            size = one.params.get("cell_size") if method is HotspotMethod.grid else None
+            two = _run_hotspots(st, method, second[0], within, study_area, category,
+                                include_asb, asb_only, size or cell_size, not no_fdr,
+                                permutations)
+    for n in one.notes:
+        err.print(f"[dim]note:[/dim] {n}", soft_wrap=True)
+    one.to_geojson(stem.with_suffix(".geojson"))
+    one.to_csv(stem.with_suffix(".csv"))
+    cells = one.to_geodataframe()
+    counts = cells["class"].value_counts().to_dict()
+    unit = "cells" if method is HotspotMethod.grid else "LSOAs"
+    title = f"{what}{place}: Gi* hotspots ({unit}), {first[0].label}"
+    paths = hotspot_map(cells, title=title, source=source, out_stem=stem, outline=outline,
+                        quality_note=quality.text, unit=unit.rstrip("s")).paths
+    written = [stem.with_suffix(".geojson"), stem.with_suffix(".csv"), *paths]
+    out.print(f"{first[0].label}: " + ", ".join(f"{v:,} {k}" for k, v in sorted(counts.items()))
+              + f" ({unit}; p adjusted for the false discovery rate: {not no_fdr})")
+    if two is not None:
+        assert second is not None
+        change = classify_periods(one, two)
+        for n in change.attrs.get("notes", []):
+            err.print(f"[dim]note:[/dim] {n}", soft_wrap=True)
+        both = one.to_geodataframe()[[one.frame.columns[0], "geometry"]].merge(
+            change, on=one.frame.columns[0])
+        both["class"] = both["change"]
+        cstem = stem.with_name(stem.name + "_change")
+        both.drop(columns="geometry").to_csv(cstem.with_suffix(".csv"), index=False)
+        written += [cstem.with_suffix(".csv"), *hotspot_map(
+            both, title=f"{what}{place}: hotspots {first[0].label} → {second[0].label}",
+            source=source, out_stem=cstem, outline=outline, quality_note=quality.text,
+            unit=unit.rstrip("s")).paths]
+        tally = both["change"].value_counts().to_dict()
+        out.print(f"{first[0].label} → {second[0].label}: "
+                  + ", ".join(f"{v:,} {k}" for k, v in sorted(tally.items())))
+    out.print(quality.text)
+    out.print("wrote " + ", ".join(str(p) for p in written))
+
+
 # --- fetch ----------------------------------------------------------------------------------
 
 @fetch_app.command("police-uk")

@@ -448,3 +448,22 @@ def sql_label(kind: str, column: str) -> str:
         q = f"((month({c}) + 8) % 12) // 3 + 1"
         return f"{split_year(4)} || ' Q' || CAST({q} AS VARCHAR)"
     return split_year(_YEAR_START[kind])
+
+
+_HALF = re.compile(r"^\s*(\d{4})\s*H([12])\s*$", re.IGNORECASE)
+
+
+def span(text: str) -> Period:
+    """One run of months from a period label (``2024``, ``2024 Q1``, ``2024/25`` …), a half
+    year (``2024 H1`` = January–June, ``2024 H2`` = July–December) or a range ``A:B`` of
+    labels of one kind (``2024 Q1:2024 Q2``), for measures over any stretch of months."""
+    half = _HALF.match(text)
+    if half:
+        year, h = int(half.group(1)), int(half.group(2))
+        start = date(year, 1 if h == 1 else 7, 1)
+        return Period("span", f"{year} H{h}", start, add_months(start, 5))
+    parts = parse_period_range(text)
+    if len(parts) == 1:
+        return parts[0]
+    return Period("span", f"{parts[0].label} to {parts[-1].label}", parts[0].start,
+                  parts[-1].end)

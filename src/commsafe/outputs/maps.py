@@ -688,7 +688,7 @@ def points_map(points_lonlat: PointsInput, *, title: str, source: str, out_stem:
 def hotspot_map(cells: gpd.GeoDataFrame, *, title: str, source: str, out_stem: Path,
                 outline: gpd.GeoDataFrame | None = None,
                 outline_label: str = "District boundary",
-                quality_note: str | None = None) -> MapResult:
+                quality_note: str | None = None, unit: str = "cell") -> MapResult:
     """Grid cells coloured by their hotspot class, with the number of cells in each.
 
     ``cells`` are polygons with a ``class`` column, either single-period
@@ -715,7 +715,7 @@ def hotspot_map(cells: gpd.GeoDataFrame, *, title: str, source: str, out_stem: P
     classes = cells["class"].astype(str).to_numpy()
     handles: list[Any] = []
     labels: list[str] = []
-    notes = [f"{_plural(len(cells), 'cell')}: " + ", ".join(
+    notes = [f"{_plural(len(cells), unit)}: " + ", ".join(
         f"{int((classes == c).sum())} {c}" for c in vocabulary)]
     with house_style():
         fig, ax = _new_map()
@@ -730,7 +730,7 @@ def hotspot_map(cells: gpd.GeoDataFrame, *, title: str, source: str, out_stem: P
                               edgecolors=colour, linewidths=0.3, zorder=3)
             handles.append(Patch(facecolor=colour or "none",
                                  edgecolor=colour or _NOT_SIGNIFICANT_EDGE, linewidth=0.6))
-            labels.append(f"{text} ({_plural(int(mask.sum()), 'cell')})")
+            labels.append(f"{text} ({_plural(int(mask.sum()), unit)})")
         if border is not None:
             handles += _outline(ax, border)
             labels.append(outline_label)
