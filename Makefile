@@ -49,6 +49,7 @@ test: install
 bench: install
 	$(PY) benchmarks/bench_ingest.py --data $(SHARED)/police-uk --out docs/benchmarks.md
 	$(PY) benchmarks/bench_performance.py --data $(SHARED)/police-uk --out docs/benchmarks-measures.md
+	$(PY) benchmarks/bench_spatial.py --data $(SHARED) --out docs/benchmarks-spatial.md
 
 clean:
 	rm -rf $(VENV) out .commsafe-cache

@@ -373,6 +373,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"Reference data: {reference.note}.")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     text = markdown(results, reference, files, data, args.repeat, command, load_before)
+    text += ("\n## Other benchmarks\n\n- the performance table on 1.25M events: "
+             "[benchmarks-measures.md](benchmarks-measures.md)\n- Gi* over every LSOA of "
+             "England and Wales, grid Gi* and KDE on 100k points: "
+             "[benchmarks-spatial.md](benchmarks-spatial.md)\n")
     args.out.write_text(text, encoding="utf-8")
     log(f"wrote {args.out}")
     return 0

@@ -650,6 +650,68 @@ def table_areas(
         _write_table(locations, fmt, loc_out, f"Top street locations, {quality_period.label}")
 
 
+@table_app.command("vulnerable")
+def table_vulnerable(
+    by: Annotated[str, typer.Option(help="Area level: ward, lsoa, district.")],
+    period: Annotated[str, typer.Option(help="The period: 2024, 2024/25, 2024 H1 …")],
+    layer: Annotated[list[str], typer.Option(
+        help="A source layer: a police.uk crime type or 'ASB'; repeat (at least two).")],
+    weight: Annotated[list[str] | None, typer.Option(
+        help="LAYER=WEIGHT for the composite score; repeat (default: equal weights).")] =
+    None,
+    rates: Annotated[bool, typer.Option(
+        "--rates/--counts", help="Standardise rates per 1,000 (default) or counts.")] = True,
+    min_layers: Annotated[int, typer.Option(
+        "--min-layers", help="Flag areas in the top decile of at least this many layers.")] =
+    2,
+    area: AreaOpt = None,
+    level: LevelOpt = None,
+    fmt: FormatOpt = TableFormat.table,
+    out_path: OutOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Vulnerable locations: areas ranked on several sources at once (each layer's count and
+    standardised score, a weighted composite), flagged when in the top decile of several."""
+    from commsafe import periods as _periods
+    from commsafe.measures.areas import area_names
+    from commsafe.reference.areas import area_population
+    from commsafe.spatial.vulnerable import layers_from_store, vulnerable_locations
+    from commsafe.store import open_store
+
+    chosen = _periods.span(period)
+    spec: dict[str, dict[str, Any]] = {}
+    for name in layer:
+        if name.strip().lower() in ("asb", "anti-social behaviour"):
+            spec["ASB"] = {"asb_only": True}
+        else:
+            spec[name] = {"categories": [name]}
+    weights: dict[str, float] | None = None
+    if weight:
+        weights = {}
+        for item in weight:
+            key, sep, val = item.partition("=")
+            try:
+                weights[key.strip()] = float(val)
+            except ValueError:
+                raise CommsafeError(f"--weight {item!r}: give LAYER=NUMBER, e.g. "
+                                    "--weight ASB=2.") from None
+            if not sep:
+                raise CommsafeError(f"--weight {item!r}: give LAYER=NUMBER.")
+    with open_store(_store_path(store), read_only=True) as st:
+        within = _within(st, area, level)
+        layers = layers_from_store(st, by, chosen, spec, within=within)
+        names = area_names(st, by)
+        pop = area_population(st.con, by, chosen.start.year) if rates else None
+    population = (dict(zip(pop.frame["area_code"], pop.frame["population"], strict=True))
+                  if pop is not None else None)
+    frame = vulnerable_locations(layers, weights=weights, names=names, population=population,
+                                 min_layers=min_layers)
+    if pop is not None and pop.note:
+        frame.attrs.setdefault("notes", []).append(pop.note)
+    place = f", {within.name}" if within else ""
+    _write_table(frame, fmt, out_path, f"Vulnerable locations by {by}{place}, {chosen.label}")
+
+
 @table_app.command("crosstab")
 def table_crosstab(
     records: Annotated[Path, typer.Argument(help="A CSV of records (one row each).")],
