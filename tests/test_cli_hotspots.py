@@ -68,3 +68,20 @@ def test_too_few_events_is_explained(tmp_path: Path, planted: Path,
     assert main(["hotspots", "--period", "2024", "--out", str(tmp_path / "x"),
                  "--category", "Burglary", "--store", str(planted)]) == 2
     assert "too few events" in capsys.readouterr().err
+
+
+def test_points_map_and_selection_by_asb(planted: Path, tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "pts"
+    assert main(["map", "points", "--period", "2024 H1", "--category", "Robbery",
+                 "--out", str(out), "--store", str(planted)]) == 0
+    assert (out / "map_points.png").stat().st_size > 10_000
+    assert "650 events" in (out / "map_points.svg").read_text(encoding="utf-8")
+    capsys.readouterr()
+    # the planted data has no ASB: an ASB selection is empty and says so, for both commands
+    assert main(["map", "points", "--period", "2024", "--asb-only", "--out", str(out),
+                 "--store", str(planted)]) == 2
+    assert "no located events" in capsys.readouterr().err
+    assert main(["hotspots", "--period", "2024", "--asb-only", "--out", str(out),
+                 "--store", str(planted)]) == 2
+    assert "too few events" in capsys.readouterr().err

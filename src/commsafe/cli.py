@@ -1004,6 +1004,60 @@ def map_rates(
     out.print("wrote " + ", ".join(str(p) for p in [*result.paths, stem.with_suffix('.csv')]))
 
 
+@map_app.command("points")
+def map_points(
+    period: Annotated[str, typer.Option(help="The period: 2024, 2024 Q1, 2024 H1 …")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the PNG and SVG.")],
+    category: CategoryOpt = None,
+    area: AreaOpt = None,
+    level: LevelOpt = None,
+    include_asb: IncludeAsbOpt = False,
+    asb_only: AsbOnlyOpt = False,
+    name: Annotated[str, typer.Option(help="File name stem.")] = "map_points",
+    store: StoreOpt = None,
+) -> None:
+    """A points map of events (their police.uk snap points) over the area's wards, with the
+    district outline and the share of events without location."""
+    from commsafe import periods as _periods
+    from commsafe.measures.areas import data_quality
+    from commsafe.outputs.maps import points_map
+    from commsafe.spatial.hotspots import store_points, store_polygons
+    from commsafe.store import open_store
+
+    chosen = _periods.span(period)
+    with open_store(_store_path(store), read_only=True) as st:
+        within = _within(st, area, level)
+        points, notes = store_points(st, _hotspot_selection(st, chosen, within, category,
+                                                            include_asb, asb_only),
+                                     include_asb=include_asb, asb_only=asb_only)
+        if len(points) == 0:
+            raise CommsafeError(f"no located events in {chosen.label} for this selection: "
+                                "nothing to map. Check --period, --category and --area.")
+        outline = _outline(st, within)
+        wards = None
+        if within is not None:
+            from commsafe.measures.rates import _areas_within
+
+            codes = list(_areas_within(st, "ward", within)["area_code"])
+            try:
+                wards = store_polygons(st.con, "ward", codes)
+            except CommsafeError:
+                wards = None
+        quality = data_quality(st, period=chosen, categories=category, within=within,
+                               include_asb=include_asb, asb_only=asb_only)
+        source = _source_line(st, f"{within.level} = '{within.code}'" if within else None)
+    what = ", ".join(category) if category else ("ASB" if asb_only else "All crime")
+    place = f", {within.name}" if within else ""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    result = points_map(points, title=f"{what}{place}, {chosen.label}: {len(points):,} events",
+                        source=source, out_stem=out_dir / name, areas=wards, outline=outline,
+                        quality_note=quality.text)
+    for n in [*notes, *result.notes]:
+        err.print(f"[dim]note:[/dim] {n}", soft_wrap=True)
+    out.print(quality.text)
+    out.print("wrote " + ", ".join(str(p) for p in result.paths))
+
+
 # --- hotspots ------------------------------------------------------------------------------
 
 class HotspotMethod(StrEnum):
@@ -1036,7 +1090,7 @@ def _run_hotspots(st: Any, method: HotspotMethod, period: Any, within: Any, stud
         counts = dict(zip(frame["area_code"], frame["count"].astype(int), strict=True))
         return gistar_polygons(shapes, counts, fdr=fdr, permutations=permutations)
     points, notes = store_points(st, _hotspot_selection(st, period, within, category,
-                                                        include_asb, False),
+                                                        include_asb, asb_only),
                                  include_asb=include_asb, asb_only=asb_only)
     result = gistar_grid(points, crs="EPSG:4326", cell_size=cell_size, fdr=fdr,
                          permutations=permutations, study_area=study_area)
@@ -1100,7 +1154,7 @@ def hotspots(
         source = _source_line(st, f"{within.level} = '{within.code}'" if within else None)
         if method is HotspotMethod.kde:
             points, notes = store_points(st, _hotspot_selection(st, first[0], within, category,
-                                                                include_asb, False),
+                                                                include_asb, asb_only),
                                          include_asb=include_asb, asb_only=asb_only)
             from commsafe.spatial.grid import to_bng
 
