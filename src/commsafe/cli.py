@@ -1163,19 +1163,26 @@ def hotspots(
                       if outline is not None else None)
             kde = kde_surface(list(zip(x, y, strict=True)), cell_size=cell_size,
                               bandwidth=bandwidth, extent=extent)
-            frame = kde.to_frame()
-            frame.to_csv(stem.with_suffix(".csv"), index=False)
-            for n in [*notes, *kde.notes]:
-                err.print(f"[dim]note:[/dim] {n}", soft_wrap=True)
             import geopandas as gpd
             import shapely
 
+            frame = kde.to_frame()
+            frame.to_csv(stem.with_suffix(".csv"), index=False)
+            # the map: drop the FFT's numerical dust (< a millionth of the peak), keep the
+            # cells whose centre is inside the area, and show densities to 0.1 per km²
+            shown = frame[frame["density"] >= frame["density"].max() * 1e-6].copy()
+            if outline is not None:
+                inside = shapely.contains_xy(outline.union_all(), shown["lon"], shown["lat"])
+                shown = shown[inside]
+            shown["density"] = shown["density"].round(1)
+            for n in [*notes, *kde.notes]:
+                err.print(f"[dim]note:[/dim] {n}", soft_wrap=True)
+
             half = kde.cell_size / 2
             cells = gpd.GeoDataFrame(
-                frame.assign(area_code=[f"c{i}" for i in range(len(frame))],
-                             area_name=""),
-                geometry=shapely.box(frame["x"] - half, frame["y"] - half, frame["x"] + half,
-                                     frame["y"] + half), crs="EPSG:27700").to_crs("EPSG:4326")
+                shown.assign(area_code=[f"c{i}" for i in range(len(shown))], area_name=""),
+                geometry=shapely.box(shown["x"] - half, shown["y"] - half, shown["x"] + half,
+                                     shown["y"] + half), crs="EPSG:27700").to_crs("EPSG:4326")
             result = choropleth(cells, "density", title=f"{what}{place}: kernel density, "
                                 f"{first[0].label}", source=source, out_stem=stem,
                                 legend_title="Events per km²", outline=outline,
