@@ -55,8 +55,8 @@ import duckdb
 import pandas as pd
 
 from commsafe import periods
-from commsafe.errors import InputError, QueryError
-from commsafe.measures.counts import BASE_COLUMNS, DIMENSIONS, events_view_sql
+from commsafe.errors import InputError
+from commsafe.measures.counts import events_view_sql, where_error
 from commsafe.measures.rates import _areas_within, category_filter
 from commsafe.measures.rounding import pct_change
 from commsafe.measures.significance import change_test
@@ -129,12 +129,7 @@ def _run(store: Store, sql: str, where: str | None) -> pd.DataFrame:
     try:
         return store.con.execute(sql).df()
     except duckdb.Error as exc:
-        first = str(exc).splitlines()[0]
-        usable = ", ".join([*DIMENSIONS, *BASE_COLUMNS])
-        raise QueryError(
-            f"--where {where!r} cannot run: {first}. Columns you can use: {usable}. "
-            "Quote text values with single quotes, e.g. --where \"force='cambridgeshire'\"."
-        ) from None
+        raise where_error(where, exc) from None
 
 
 def forces_covering(store: Store, within: Area | None = None, where: str | None = None,

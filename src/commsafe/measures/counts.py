@@ -16,7 +16,7 @@ from commsafe import periods
 from commsafe.errors import QueryError
 from commsafe.store import Store
 
-__all__ = ["BASE_COLUMNS", "DIMENSIONS", "count_events", "events_view_sql"]
+__all__ = ["BASE_COLUMNS", "DIMENSIONS", "count_events", "events_view_sql", "where_error"]
 
 #: dimension name → SQL over the events table ``e``
 DIMENSIONS: dict[str, str] = {
@@ -100,9 +100,14 @@ def count_events(store: Store, by: Sequence[str], *, where: str | None = None,
     try:
         return store.con.sql(sql).to_arrow_table()
     except duckdb.Error as exc:
-        first = str(exc).splitlines()[0]
-        usable = ", ".join([*DIMENSIONS, *BASE_COLUMNS])
-        raise QueryError(
-            f"--where {where!r} cannot run: {first}. Columns you can use: {usable}. "
-            "Quote text values with single quotes, e.g. --where \"force='cambridgeshire'\"."
-        ) from None
+        raise where_error(where, exc) from None
+
+
+def where_error(where: str | None, exc: Exception) -> QueryError:
+    """The message for a --where condition DuckDB could not run: what, and what to use."""
+    first = str(exc).splitlines()[0]
+    usable = ", ".join([*DIMENSIONS, *BASE_COLUMNS])
+    return QueryError(
+        f"--where {where!r} cannot run: {first}. Columns you can use: {usable}. "
+        "Quote text values with single quotes, e.g. --where \"force='cambridgeshire'\"."
+    )

@@ -40,6 +40,7 @@ __all__ = [
     "as_points",
     "auto_cell_size",
     "check_enough_events",
+    "check_extent",
     "check_projected",
     "format_km",
     "format_m",
@@ -242,6 +243,19 @@ def _check_cell_size(cell_size: float) -> float:
     return size
 
 
+def check_extent(extent: Sequence[float]) -> tuple[float, float, float, float]:
+    """``(xmin, ymin, xmax, ymax)`` in British National Grid metres, checked."""
+    if len(extent) != 4:
+        raise InputError(f"extent must be (xmin, ymin, xmax, ymax) in metres; received "
+                         f"{extent!r}.")
+    xmin, ymin, xmax, ymax = (float(v) for v in extent)
+    if not (xmax > xmin and ymax > ymin):
+        raise InputError(f"extent must be (xmin, ymin, xmax, ymax) with xmax > xmin and "
+                         f"ymax > ymin; received {tuple(extent)!r}.")
+    check_projected(np.array([[xmin, ymin], [xmax, ymax]]))
+    return xmin, ymin, xmax, ymax
+
+
 def make_grid(points_xy: ArrayLike, cell_size: float, *,
               extent: Sequence[float] | None = None,
               max_cells: int = MAX_CELLS) -> Grid:
@@ -254,14 +268,7 @@ def make_grid(points_xy: ArrayLike, cell_size: float, *,
     pts, notes = as_points(points_xy)
     check_projected(pts)
     if extent is not None:
-        if len(extent) != 4:
-            raise InputError(f"extent must be (xmin, ymin, xmax, ymax) in metres; received "
-                             f"{extent!r}.")
-        xmin, ymin, xmax, ymax = (float(v) for v in extent)
-        if not (xmax > xmin and ymax > ymin):
-            raise InputError(f"extent must be (xmin, ymin, xmax, ymax) with xmax > xmin and "
-                             f"ymax > ymin; received {tuple(extent)!r}.")
-        check_projected(np.array([[xmin, ymin], [xmax, ymax]]))
+        xmin, ymin, xmax, ymax = check_extent(extent)
         area = "study area"
     else:
         if len(pts) == 0:

@@ -603,7 +603,7 @@ def store_points(con: Any, where_sql: str | None = None, *, include_asb: bool = 
     ``month_start`` …; see :mod:`commsafe.measures.counts`). Crime only unless
     ``include_asb`` / ``asb_only``.
     """
-    from commsafe.measures.counts import BASE_COLUMNS, DIMENSIONS, events_view_sql
+    from commsafe.measures.counts import events_view_sql, where_error
 
     if include_asb and asb_only:
         raise QueryError("--include-asb and --asb-only contradict each other. Give one.")
@@ -615,12 +615,7 @@ def store_points(con: Any, where_sql: str | None = None, *, include_asb: bool = 
     try:
         tbl = _connection(con).sql(sql).fetchnumpy()
     except duckdb.Error as exc:
-        first = str(exc).splitlines()[0]
-        usable = ", ".join([*DIMENSIONS, *BASE_COLUMNS])
-        raise QueryError(
-            f"--where {where_sql!r} cannot run: {first}. Columns you can use: {usable}. "
-            "Quote text values with single quotes, e.g. --where \"force='cambridgeshire'\"."
-        ) from None
+        raise where_error(where_sql, exc) from None
     # NULLs arrive as masked entries: make them NaN
     lon = np.ma.filled(np.ma.asarray(tbl["longitude"]).astype(float), np.nan)
     lat = np.ma.filled(np.ma.asarray(tbl["latitude"]).astype(float), np.nan)

@@ -33,6 +33,7 @@ from commsafe.spatial.grid import (
     as_points,
     auto_cell_size,
     check_enough_events,
+    check_extent,
     check_projected,
     format_km,
     format_m,
@@ -110,14 +111,7 @@ def kde_surface(points_xy: ArrayLike, *, cell_size: float | None = None,
                          f"(British National Grid metres); received {crs!r}.")
     check_projected(pts)
     if extent is not None:
-        if len(extent) != 4:
-            raise InputError(f"extent must be (xmin, ymin, xmax, ymax) in metres; received "
-                             f"{extent!r}.")
-        xmin, ymin, xmax, ymax = (float(v) for v in extent)
-        if not (xmax > xmin and ymax > ymin):
-            raise InputError(f"extent must be (xmin, ymin, xmax, ymax) with xmax > xmin and "
-                             f"ymax > ymin; received {tuple(extent)!r}.")
-        check_projected(np.array([[xmin, ymin], [xmax, ymax]]))
+        xmin, ymin, xmax, ymax = check_extent(extent)
         inside = ((pts[:, 0] >= xmin) & (pts[:, 0] <= xmax)
                   & (pts[:, 1] >= ymin) & (pts[:, 1] <= ymax))
         if not inside.all():
