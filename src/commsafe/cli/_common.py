@@ -1,0 +1,229 @@
+"""The app, its sub-apps, shared options and the helpers commands share."""
+
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from commsafe import __version__
+from commsafe.errors import CommsafeError
+
+app = typer.Typer(
+    name="commsafe",
+    help="Community safety strategic assessments from police.uk and partner data.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+reference_app = typer.Typer(help="Load geography lookups, boundaries and population.",
+                            no_args_is_help=True)
+fetch_app = typer.Typer(help="Download police.uk data or the real sample data.",
+                        no_args_is_help=True)
+table_app = typer.Typer(help="Measure tables: performance, rates, areas, vulnerable locations, "
+                             "cross-tabulations.",
+                        no_args_is_help=True)
+app.add_typer(reference_app, name="reference")
+app.add_typer(fetch_app, name="fetch")
+chart_app = typer.Typer(help="Charts (PNG and SVG) in the house style.", no_args_is_help=True)
+map_app = typer.Typer(help="Static maps (PNG and SVG) for the document.", no_args_is_help=True)
+app.add_typer(table_app, name="table")
+app.add_typer(chart_app, name="chart")
+app.add_typer(map_app, name="map")
+
+# Piped or captured output is not squeezed to 80 columns: tables stay readable in logs.
+out = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
+err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 140)
+
+StoreOpt = Annotated[
+    Path | None,
+    typer.Option("--store", envvar="COMMSAFE_STORE",
+                 help="The DuckDB store file (default ./commsafe.duckdb).", show_default=False),
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or summaries.")]
+CategoryOpt = Annotated[list[str] | None, typer.Option(
+    help="police.uk crime type(s); repeat for several (default: all crime).")]
+IncludeAsbOpt = Annotated[bool, typer.Option("--include-asb", help="Count ASB beside crime.")]
+AsbOnlyOpt = Annotated[bool, typer.Option("--asb-only", help="Count ASB only.")]
+
+
+class OutFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+class TableFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    md = "md"
+    xlsx = "xlsx"
+
+
+class StatusFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+def _store_path(store: Path | None) -> Path:
+    from commsafe.store import default_store_path
+
+    return store if store is not None else default_store_path()
+
+
+@contextmanager
+def _progress(quiet: bool, label: str) -> Iterator[Any]:
+    if quiet or not err.is_terminal:  # no bars in logs and pipes
+        yield None
+        return
+    progress = Progress(
+        TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TextColumn("{task.description}"), console=err, transient=True,
+    )
+    with progress:
+        yield progress
+
+
+@app.callback(invoke_without_command=True)
+def _root(
+    version: Annotated[bool, typer.Option("--version", help="Show the version.")] = False,
+) -> None:
+    if version:
+        out.print(f"commsafe {__version__}")
+        raise typer.Exit()
+
+
+def _table(title: str, left: Sequence[str], right: Sequence[str],
+           after: Sequence[str] = ()) -> Table:
+    """A titled table: text columns ``left``, figures ``right``, then text ``after``."""
+    t = Table(title=title, title_justify="left")
+    for c in left:
+        t.add_column(c)
+    for c in right:
+        t.add_column(c, justify="right")
+    for c in after:
+        t.add_column(c)
+    return t
+
+
+# --- table ---------------------------------------------------------------------------------
+
+AreaOpt = Annotated[str | None, typer.Option(
+    "--area", help="Limit to one area: an ONS code or a name (e.g. Cambridge).")]
+LevelOpt = Annotated[str | None, typer.Option(
+    "--level", help="Level of --area when a name is shared: csp, district, ward, lsoa, pfa.")]
+WhereOpt = Annotated[str | None, typer.Option(
+    help="SQL condition over the count dimensions, as for 'commsafe counts'.")]
+FormatOpt = Annotated[TableFormat, typer.Option("--format", help="Output format.")]
+OutOpt = Annotated[Path | None, typer.Option(
+    "--out", help="Write to this file (needed for xlsx; csv and md go to standard output "
+                  "otherwise).")]
+
+
+def _write_table(frame: Any, fmt: TableFormat, out_path: Path | None, title: str) -> None:
+    from commsafe.outputs.tables import (
+        format_cell,
+        mark_missing_rates,
+        to_csv,
+        to_markdown,
+        to_xlsx,
+    )
+
+    notes = list(frame.attrs.get("notes", []))
+    attrs = dict(frame.attrs)
+    frame = mark_missing_rates(frame)
+    frame.attrs.update(attrs)
+    if fmt is TableFormat.xlsx:
+        if out_path is None:
+            raise CommsafeError("--format xlsx needs --out FILE.xlsx (a workbook cannot go to "
+                                "the terminal).")
+        to_xlsx(frame, out_path, title=title, notes=notes)
+        out.print(f"wrote {out_path}")
+    elif fmt in (TableFormat.csv, TableFormat.md):
+        text = to_csv(frame) if fmt is TableFormat.csv else to_markdown(frame, title=title,
+                                                                         notes=notes)
+        if out_path is not None:
+            out_path.write_text(text, encoding="utf-8")
+            out.print(f"wrote {out_path}")
+        else:
+            sys.stdout.write(text)
+    else:
+        cols = list(frame.columns)
+        t = _table(title, cols[:1], cols[1:])
+        levels = frame.attrs.get("levels")
+        flagged = set(frame.attrs.get("not_in_hierarchy", []))
+        for i, row in enumerate(frame.itertuples(index=False)):
+            cells = [format_cell(c, v, display=True) for c, v in zip(cols, row, strict=True)]
+            if levels is not None:
+                cells[0] = "  " * levels[i] + cells[0]
+            if cells[0].strip() in flagged:
+                cells[0] += " †"
+            t.add_row(*cells)
+        out.print(t)
+    for n in notes:  # on standard error: a CSV on standard output stays clean
+        err.print(f"[dim]note:[/dim] {n}", soft_wrap=True)
+
+
+def _within(st: Any, area: str | None, level: str | None) -> Any:
+    from commsafe.reference.areas import find_area
+
+    return find_area(st.con, area, level) if area else None
+
+
+# --- chart ---------------------------------------------------------------------------------
+
+def _chart_scope(st: Any, area: str | None, level: str | None,
+                 where: str | None) -> tuple[Any, str | None]:
+    within = _within(st, area, level)
+    cond = [f"{within.level} = '{within.code}'"] if within else []
+    if where:
+        cond.append(f"({where})")
+    return within, " AND ".join(cond) or None
+
+
+def _source_line(st: Any, where: str | None) -> str:
+    from commsafe.measures.counts import events_view_sql
+
+    view = events_view_sql().replace("SELECT ", "SELECT e.reported_by AS _by, ", 1)
+    forces = [r[0] for r in st.con.execute(
+        f"SELECT DISTINCT _by FROM ({view}) v WHERE _by IS NOT NULL AND ({where or 'TRUE'}) "
+        "ORDER BY 1").fetchall()]
+    who = ", ".join(forces[:3]) + (" and others" if len(forces) > 3 else "")
+    return f"Source: police.uk street-level crime and ASB data{', ' + who if who else ''}; commsafe"
+
+
+# --- map -----------------------------------------------------------------------------------
+
+class Scheme(StrEnum):
+    quantiles = "quantiles"
+    jenks = "jenks"
+
+
+def _outline(st: Any, within: Any) -> Any:
+    """District boundaries inside ``within`` (a CSP or district), or None."""
+    from commsafe.spatial.hotspots import store_polygons
+
+    if within is None or within.level not in ("csp", "district", "pfa"):
+        return None
+    if within.level == "district":
+        codes = [within.code]
+    else:
+        codes = [r[0] for r in st.con.execute(
+            "SELECT DISTINCT from_code FROM area_links WHERE from_type = 'district' "
+            "AND to_type = ? AND to_code = ?", [within.level, within.code]).fetchall()]
+    try:
+        outline = store_polygons(st.con, "district", codes)
+    except CommsafeError:
+        return None
+    return outline if len(outline) else None
+
+
