@@ -545,3 +545,30 @@ def test_real_sample_from_pypi(tmp_path: Path) -> None:
     assert (result.reference / "census_2011_population_hh.csv").stat().st_size == 4587167
     assert (result.reference / "PoliceforceLSOA.csv").stat().st_size == 3745767
     assert "licence:  MIT" in (tmp_path / "README.txt").read_text(encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- through the CLI
+
+
+def test_cli_fetch_then_ingest_end_to_end(
+    server: ArchiveServer, archive_2024_03: dict[str, bytes], tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from commsafe.cli import main
+
+    dest = tmp_path / "police"
+    assert main(["fetch", "police-uk", "--force", "cambridgeshire", "--from", "2024-01",
+                 "--to", "2024-03", "--dest", str(dest), "--base-url", server.base_url]) == 0
+    assert "9 file(s) written" in capsys.readouterr().out
+    store = str(tmp_path / "s.duckdb")
+    assert main(["ingest", str(dest), "--store", store, "--quiet"]) == 0
+    assert main(["counts", "--by", "month", "--include-asb", "--format", "csv",
+                 "--store", store]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "month,count"
+    assert [line.split(",")[0] for line in lines[1:]] == ["2024-01", "2024-02", "2024-03"]
+    # a server that is not there: one clear line, exit 2
+    assert main(["fetch", "police-uk", "--force", "cambridgeshire", "--from", "2024-01",
+                 "--to", "2024-03", "--dest", str(tmp_path / "x"),
+                 "--base-url", "http://127.0.0.1:9/"]) == 2
+    assert "error:" in capsys.readouterr().err
