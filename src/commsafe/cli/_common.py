@@ -149,8 +149,8 @@ def _write_table(frame: Any, fmt: TableFormat, out_path: Path | None, title: str
         to_xlsx(frame, out_path, title=title, notes=notes)
         out.print(f"wrote {out_path}")
     elif fmt in (TableFormat.csv, TableFormat.md):
-        text = to_csv(frame) if fmt is TableFormat.csv else to_markdown(frame, title=title,
-                                                                         notes=notes)
+        text = (to_csv(frame) if fmt is TableFormat.csv else
+                to_markdown(frame, title=title, notes=notes, levels=frame.attrs.get("levels")))
         if out_path is not None:
             out_path.write_text(text, encoding="utf-8")
             out.print(f"wrote {out_path}")

@@ -91,7 +91,8 @@ def to_csv(frame: pd.DataFrame) -> str:
 
 
 def to_markdown(frame: pd.DataFrame, *, title: str | None = None,
-                notes: Sequence[str] = ()) -> str:
+                notes: Sequence[str] = (), levels: Sequence[int] | None = None) -> str:
+    """A Markdown table; ``levels`` indent the first column (subgroups under their group)."""
     cols = list(frame.columns)
     right = [c != cols[0] for c in cols]
     lines = []
@@ -99,7 +100,9 @@ def to_markdown(frame: pd.DataFrame, *, title: str | None = None,
         lines += [f"### {title}", ""]
     lines.append("| " + " | ".join(cols) + " |")
     lines.append("|" + "|".join("---:" if r else "---" for r in right) + "|")
-    for row in _rows(frame, display=True):
+    for i, row in enumerate(_rows(frame, display=True)):
+        if levels is not None and levels[i] > 0:
+            row[0] = "\u00a0\u00a0\u00a0\u00a0" * levels[i] + row[0]
         lines.append("| " + " | ".join(v.replace("|", "\\|") for v in row) + " |")
     if notes:
         lines.append("")
