@@ -1,0 +1,1 @@
+"""Profiles built from partner data: interventions evaluated before/after, the Cardiff model."""
