@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from commsafe.cli import charts, data, maps, tables  # noqa: F401  (registers the commands)
+from commsafe.cli import charts, data, maps, profiles, tables  # noqa: F401  (registers commands)
 from commsafe.cli._common import app, err
 from commsafe.errors import CommsafeError
 

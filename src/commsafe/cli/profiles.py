@@ -1,0 +1,133 @@
+"""Who and what works: the Cardiff model for licensed premises, and intervention evaluation.
+
+Both read a CSV an analyst has (one row per incident) until partner datasets are in the
+store; the column names are the contract documented in docs/cli.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from commsafe.cli._common import (
+    FormatOpt,
+    OutOpt,
+    TableFormat,
+    _write_table,
+    app,
+    out,
+)
+from commsafe.errors import CommsafeError
+
+cardiff_app = typer.Typer(help="The Cardiff model: licensed premises scored on violence.",
+                          no_args_is_help=True)
+app.add_typer(cardiff_app, name="cardiff")
+
+
+def _read_csv(path: Path, what: str) -> object:
+    import pandas as pd
+
+    if not path.is_file():
+        raise CommsafeError(f"{path}: no such file. Give the {what} CSV.")
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise CommsafeError(f"{path}: cannot be read as a UTF-8 CSV ({exc}). Save it as "
+                            "UTF-8 CSV with a header row.") from None
+
+
+def _bands(text: str | None) -> dict[str, float] | None:
+    if text is None:
+        return None
+    bands: dict[str, float] = {}
+    for part in text.split(","):
+        name, sep, value = part.partition("=")
+        try:
+            bands[name.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep:
+            raise CommsafeError(f"--bands {text!r}: give NAME=THRESHOLD pairs, e.g. "
+                                "low=0,medium=3,high=6.")
+    return bands
+
+
+@cardiff_app.command("scores")
+def cardiff_scores(
+    incidents: Annotated[Path, typer.Argument(
+        help="CSV of premises incidents: premises_id, premises_name, date, violent "
+             "[, severity].")],
+    window: Annotated[int, typer.Option(help="Rolling window in months.")] = 6,
+    bands: Annotated[str | None, typer.Option(
+        help="Band thresholds, e.g. low=0,medium=3,high=6 (the default).")] = None,
+    rise_months: Annotated[int, typer.Option(
+        "--rise-months", help="Flag a rise of a band within this many months.")] = 3,
+    premises: Annotated[str | None, typer.Option(
+        help="Show one premises' monthly trajectory instead of the latest scores.")] = None,
+    fmt: FormatOpt = TableFormat.table,
+    out_path: OutOpt = None,
+) -> None:
+    """Score each premises on violent incidents over a rolling window, band it, and flag
+    early warnings (a rise of a band within --rise-months, or verging on the top band)."""
+    import pandas as pd
+
+    from commsafe.profiles.cardiff import band_trajectory, early_warnings, premises_scores
+
+    frame = _read_csv(incidents, "premises incidents")
+    assert isinstance(frame, pd.DataFrame)
+    scores = premises_scores(frame, window_months=window, bands=_bands(bands))
+    if premises is not None:
+        _write_table(band_trajectory(scores, premises), fmt, out_path,
+                     f"Cardiff model: premises {premises}, month by month")
+        return
+    latest = scores[scores["month"] == scores["month"].max()].sort_values(
+        "score", ascending=False)
+    _write_table(latest.reset_index(drop=True), fmt, out_path,
+                 f"Cardiff model: scores over {window} months to {latest['month'].max()}")
+    warnings = early_warnings(scores, rise_months=rise_months, bands=_bands(bands))
+    new = warnings[warnings["new"]] if "new" in warnings.columns else warnings
+    if len(new):
+        warn_out = (None if out_path is None else
+                    out_path.with_name(out_path.stem + "_warnings" + out_path.suffix))
+        _write_table(new.reset_index(drop=True), fmt, warn_out,
+                     "Early warnings (first month of each run)")
+    else:
+        out.print("No early warnings.")
+
+
+@app.command()
+def evaluate(
+    events: Annotated[Path, typer.Argument(
+        help="CSV of events in the intervention area: date (or month) [, count].")],
+    date: Annotated[str, typer.Option("--date", help="Intervention date, YYYY-MM-DD.")],
+    window: Annotated[int, typer.Option(help="Months before and after.")] = 6,
+    comparison: Annotated[Path | None, typer.Option(
+        help="CSV of events in a comparison area: adds the weighted displacement "
+             "difference.")] = None,
+    subject: Annotated[str, typer.Option(help="What the events are, plural.")] = "incidents",
+) -> None:
+    """Evaluate an intervention: counts in equal windows before and after (the intervention
+    month excluded), an exact Poisson test, and with --comparison the weighted displacement
+    difference; printed as one paragraph in plain words."""
+    import pandas as pd
+
+    from commsafe.profiles.interventions import evaluate_intervention
+
+    def numeric_counts(table: object) -> object:
+        # counts arrive as text; a cell that is not a number stays text and is reported
+        if isinstance(table, pd.DataFrame) and "count" in table.columns:
+            with contextlib.suppress(ValueError):
+                table["count"] = pd.to_numeric(table["count"])
+        return table
+
+    frame = numeric_counts(_read_csv(events, "events"))
+    other = (numeric_counts(_read_csv(comparison, "comparison events"))
+             if comparison is not None else None)
+    assert isinstance(frame, pd.DataFrame)
+    result = evaluate_intervention(frame, date, window_months=window,
+                                   comparison=other if isinstance(other, pd.DataFrame)
+                                   else None, subject=subject)
+    out.print(result.paragraph, soft_wrap=True)
