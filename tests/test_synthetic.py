@@ -1,0 +1,123 @@
+"""Synthetic partner samples: reproducible, plausible, and loadable with no rejects."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from commsafe.errors import ReferenceDataError
+from commsafe.measures.crosstab import crosstab_shares
+from commsafe.profiles.cardiff import premises_scores
+from commsafe.sources.mapped import KINDS, load_dataset
+from commsafe.sources.synthetic import SAMPLE_KINDS, write_partner_samples
+from commsafe.store import Store
+
+EXPECTED_NRM = {"Albania": "22%", "Czech Republic": "6%", "Romania": "17%",
+                "United Kingdom": "39%", "labour": "94%", "sexual": "6%"}
+
+
+def _mini_reference(store: Store) -> None:
+    """One CSP = one district; ward North = LSOAs 1 (1,000) + 2 (1,500); South = LSOA 3."""
+    con = store.con
+    con.executemany("INSERT INTO areas VALUES (?, ?, ?, 2021, 0)", [
+        ("lsoa21", "E01000001", "A"), ("lsoa21", "E01000002", "B"),
+        ("lsoa21", "E01000003", "C"), ("ward", "E05000001", "North"),
+        ("ward", "E05000002", "South"), ("district", "E07000001", "Testshire"),
+        ("csp", "E22000001", "Testshire CSP")])
+    links = [("lsoa21", "E01000001", "ward", "E05000001"),
+             ("lsoa21", "E01000002", "ward", "E05000001"),
+             ("lsoa21", "E01000003", "ward", "E05000002"),
+             ("district", "E07000001", "csp", "E22000001")]
+    links += [("lsoa21", c, "district", "E07000001")
+              for c in ("E01000001", "E01000002", "E01000003")]
+    con.executemany("INSERT INTO area_links VALUES (?, ?, ?, ?, NULL, 2024, 0)", links)
+    con.executemany("INSERT INTO population VALUES ('lsoa21', ?, 2021, 'persons', 'all', 0, "
+                    "NULL, ?, 'census2021', 0)", [("E01000001", 1000), ("E01000002", 1500)])
+
+
+def nrm_crosstab(store: Store, dataset: str) -> dict[str, str]:
+    """Shares of the nationality and exploitation-type totals, read back from ``records``."""
+    frame = store.con.execute(
+        "SELECT category AS exploitation_type, attributes->>'nationality' AS nationality "
+        "FROM records WHERE dataset = ?", [dataset]).df()
+    table = crosstab_shares(frame, "nationality", "exploitation_type")
+    assert int(table.counts.loc["Total", "Total"]) == 18
+    shown = table.display_shares()
+    out = {str(k): str(v) for k, v in shown["Total"].items()}
+    out.update({str(k): str(v) for k, v in shown.loc["Total"].items()})
+    return out
+
+
+def test_samples_are_reproducible_and_load_without_rejects(store: Store,
+                                                            tmp_path: Path) -> None:
+    _mini_reference(store)
+    assert set(SAMPLE_KINDS) == set(KINDS)
+    first = write_partner_samples(store.con, tmp_path / "a", area_code="E22000001", seed=7)
+    second = write_partner_samples(store.con, tmp_path / "b", area_code="e22000001", seed=7)
+    other = write_partner_samples(store.con, tmp_path / "c", area_code="E07000001", seed=8)
+    assert [p.name for p in first] == [p.name for p in second]
+    assert len(first) == 2 * len(SAMPLE_KINDS) + 1 and first[-1].name == "README.txt"
+    for a, b in zip(first, second, strict=True):
+        assert a.read_bytes() == b.read_bytes(), a.name
+    assert (tmp_path / "a" / "SYNTHETIC_ed_assaults.csv").read_bytes() != \
+        (other[0].parent / "SYNTHETIC_ed_assaults.csv").read_bytes()
+    assert "NOT REAL" in (tmp_path / "a" / "README.txt").read_text(encoding="utf-8")
+    for kind in SAMPLE_KINDS:
+        rec = load_dataset(store, tmp_path / "a" / f"SYNTHETIC_{kind}.csv",
+                           tmp_path / "a" / f"SYNTHETIC_{kind}.toml")
+        assert rec.rows_read > 0 and rec.rows_rejected == 0, (kind, rec.rejects[:3])
+        assert rec.rows_loaded == rec.rows_read
+    datasets = store.con.execute("SELECT kind, synthetic, title FROM datasets ORDER BY 1"
+                                 ).fetchall()
+    assert [d[0] for d in datasets] == sorted(SAMPLE_KINDS)
+    assert all(d[1] and d[2].startswith("SYNTHETIC") for d in datasets)
+    # personal columns of the samples never reach the store
+    for surname in ("Smith", "Jones", "Williams"):
+        hits = store.con.execute("SELECT count(*) FROM records WHERE CAST(attributes AS "
+                                 "VARCHAR) LIKE ?", [f"%{surname}%"]).fetchall()[0][0]
+        assert hits == 0
+    # every LSOA-placed record is resolved to a ward and district of the area
+    assert store.con.execute("SELECT count(*) FROM records WHERE lsoa_code IS NOT NULL AND "
+                             "(ward_code IS NULL OR district_code <> 'E07000001')"
+                             ).fetchall() == [(0,)]
+
+
+def test_samples_look_plausible(store: Store, tmp_path: Path) -> None:
+    _mini_reference(store)
+    out = tmp_path / "s"
+    write_partner_samples(store.con, out, area_code="E22000001", seed=0)
+    for kind in ("ed_assaults", "police_extract", "premises_incidents", "nrm_referrals",
+                 "needle_finds"):
+        load_dataset(store, out / f"SYNTHETIC_{kind}.csv", out / f"SYNTHETIC_{kind}.toml")
+    q = store.con.execute
+    n, knife, glass, admitted = q(
+        "SELECT count(*), avg((category = 'knife/sharp')::INT), "
+        "avg((category = 'glass/bottle')::INT), avg(list_contains(flags, 'admitted')::INT) "
+        "FROM records WHERE kind = 'ed_assaults'").fetchall()[0]
+    assert 12 * 10 <= n <= 12 * 40
+    assert knife == pytest.approx(0.10, abs=0.05) and glass == pytest.approx(0.15, abs=0.05)
+    assert admitted == pytest.approx(0.25, abs=0.07)
+    young = q("SELECT avg((victim_age BETWEEN 18 AND 40)::INT), median(victim_age) "
+              "FROM records WHERE kind = 'police_extract' AND victim_age IS NOT NULL"
+              ).fetchall()[0]
+    assert young[0] > 0.55 and 22 <= young[1] <= 36
+    shares = nrm_crosstab(store, "synthetic_nrm_referrals")
+    assert {k: shares[k] for k in EXPECTED_NRM} == EXPECTED_NRM
+    incidents = q("SELECT premises_id, premises_name, occurred_at::DATE AS date, "
+                  "list_contains(flags, 'violent') AS violent FROM records "
+                  "WHERE kind = 'premises_incidents'").df()
+    scores = premises_scores(incidents)
+    last = scores[scores["month"] == scores["month"].max()].set_index("premises_id")
+    assert last.loc["P004", "band"] == "high"
+    first_half = scores[scores["month"].astype(str) <= "2024-06-01"]
+    assert (first_half.loc[first_half["premises_id"] == "P004", "band"] != "high").all()
+    needles = q("SELECT ward_code, sum(value) FROM records WHERE kind = 'needle_finds' "
+                "GROUP BY 1 ORDER BY 2").fetchall()
+    assert len(needles) == 2 and needles[-1][1] > 0
+
+
+def test_unknown_area_is_explained(store: Store, tmp_path: Path) -> None:
+    _mini_reference(store)
+    with pytest.raises(ReferenceDataError, match="no CSP or district"):
+        write_partner_samples(store.con, tmp_path, area_code="E05000001")
