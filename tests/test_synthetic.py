@@ -121,3 +121,32 @@ def test_unknown_area_is_explained(store: Store, tmp_path: Path) -> None:
     _mini_reference(store)
     with pytest.raises(ReferenceDataError, match="no CSP or district"):
         write_partner_samples(store.con, tmp_path, area_code="E05000001")
+
+
+def test_cli_sample_load_and_pyramid(store: Store, tmp_path: Path,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    from commsafe.cli import main
+
+    _mini_reference(store)
+    path = str(store.path)
+    store.close()
+    out = tmp_path / "samples"
+    area = "E07000001"
+    assert main(["sample", "partner-data", "--area", area, "--out", str(out),
+                 "--store", path]) == 0
+    assert (out / "SYNTHETIC_police_extract.csv").exists()
+    capsys.readouterr()
+    assert main(["load", str(out / "SYNTHETIC_police_extract.csv"), "--mapping",
+                 str(out / "SYNTHETIC_police_extract.toml"), "--store", path]) == 0
+    assert "police_extract" in capsys.readouterr().out
+    assert main(["load", str(out / "SYNTHETIC_police_extract.csv"), "--mapping",
+                 str(out / "SYNTHETIC_police_extract.toml"), "--store", path]) == 0
+    assert "duplicate" in capsys.readouterr().out
+    charts = tmp_path / "charts"
+    assert main(["chart", "pyramid", "--dataset", "synthetic_police_extract", "--out",
+                 str(charts), "--area", area, "--store", path]) == 0
+    svg = (charts / "pyramid.svg").read_text(encoding="utf-8")
+    assert "Victims" in svg and "Offenders" in svg and "90+" in svg
+    assert main(["chart", "pyramid", "--dataset", "nope", "--out", str(charts),
+                 "--store", path]) == 2
+    assert "synthetic_police_extract" in capsys.readouterr().err

@@ -21,6 +21,7 @@ from commsafe.cli._common import (
     _source_line,
     _store_path,
     _table,
+    _within,
     _write_table,
     chart_app,
     err,
@@ -167,4 +168,85 @@ def chart_count_rate(
     _write_table(frame, TableFormat.table, None, f"{what}, {within.name}")
     out.print("wrote " + ", ".join(str(p) for p in paths))
 
+
+@chart_app.command("pyramid")
+def chart_pyramid(
+    dataset: Annotated[str, typer.Option(
+        help="A loaded partner data set with victim/offender ages and sexes (e.g. a police "
+             "extract).")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the PNG and SVG.")],
+    period: Annotated[str | None, typer.Option(
+        help="The period: 2024, 2024/25 … (default: all of the data set).")] = None,
+    area: AreaOpt = None,
+    level: LevelOpt = None,
+    category: Annotated[list[str] | None, typer.Option(
+        help="Offence categories of the data set; repeat for several (default: all).")] =
+    None,
+    value: Annotated[str, typer.Option(help="count (default) or share.")] = "count",
+    name: Annotated[str, typer.Option(help="File name stem.")] = "pyramid",
+    store: StoreOpt = None,
+) -> None:
+    """Who: victims and offenders by 5-year age band and sex for an area, beside the whole
+    data set as an outline; counts or shares (rates need population by age and sex)."""
+    import pandas as pd
+
+    from commsafe import periods as _periods
+    from commsafe.outputs.pyramid_charts import pyramid_chart
+    from commsafe.profiles.pyramids import pyramid
+    from commsafe.store import open_store
+
+    if value not in ("count", "share"):
+        raise CommsafeError(f"--value {value!r}: choose count or share.")
+    with open_store(_store_path(store), read_only=True) as st:
+        within = _within(st, area, level)
+        known = [r[0] for r in st.con.execute("SELECT dataset FROM datasets").fetchall()]
+        if dataset not in known:
+            raise CommsafeError(f"--dataset {dataset!r} is not loaded. Loaded: "
+                                f"{', '.join(known) or 'none'} (load one with 'commsafe load').")
+        conds = ["dataset = ?"]
+        params: list[object] = [dataset]
+        if period:
+            chosen = _periods.span(period)
+            conds.append("month BETWEEN ? AND ?")
+            params += [chosen.start, chosen.end]
+        if category:
+            conds.append("list_contains(?, category)")
+            params.append(list(category))
+        rows = st.con.execute(
+            "SELECT victim_age, victim_sex, offender_age, offender_sex, district_code, "
+            "ward_code, lsoa_code FROM records WHERE " + " AND ".join(conds), params).df()
+        districts: set[str] = set()
+        if within is not None:
+            if within.level == "district":
+                districts = {within.code}
+            else:
+                districts = {r[0] for r in st.con.execute(
+                    "SELECT from_code FROM area_links WHERE from_type = 'district' AND "
+                    "to_type = ? AND to_code = ?", [within.level, within.code]).fetchall()}
+    if rows.empty:
+        raise CommsafeError("no records for this selection: nothing to draw. Check --dataset, "
+                            "--period and --category.")
+    inside = rows[rows["district_code"].isin(districts)] if within is not None else rows
+
+    def people(frame: pd.DataFrame, who: str) -> pd.DataFrame:
+        return frame[[f"{who}_age", f"{who}_sex"]].set_axis(["age", "sex"], axis=1)
+
+    victims, offenders = pyramid(people(inside, "victim")), pyramid(people(inside, "offender"))
+    compare = within is not None
+    place = f", {within.name}" if within else ""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = pyramid_chart(
+        victims, offenders, value=value,  # type: ignore[arg-type]
+        comparison=pyramid(people(rows, "victim")) if compare else None,
+        offender_comparison=pyramid(people(rows, "offender")) if compare else None,
+        comparison_label=f"all of {dataset}", out_stem=out_dir / name,
+        title=f"Victims and offenders by age and sex{place}"
+              + (f", {period}" if period else ""),
+        source=f"Source: {dataset}; commsafe")
+    for frame, who in ((victims, "victims"), (offenders, "offenders")):
+        for note in frame.attrs.get("notes", []):
+            err.print(f"[dim]note:[/dim] {who}: {note}", soft_wrap=True)
+    for frame, who in ((victims, "Victims"), (offenders, "Offenders")):
+        _write_table(frame, TableFormat.table, None, f"{who}{place}")
+    out.print("wrote " + ", ".join(str(p) for p in paths))
 

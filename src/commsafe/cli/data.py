@@ -30,6 +30,7 @@ from commsafe.cli._common import (
     out,
     reference_app,
 )
+from commsafe.errors import CommsafeError
 
 # --- ingest ---------------------------------------------------------------------------------
 
@@ -311,6 +312,69 @@ def _print_status(rep: dict[str, Any]) -> None:
     else:
         out.print("No reference data loaded: events cannot be resolved to areas. "
                   "Load lookups with 'commsafe reference load PATH'.")
+
+
+# --- partner data -------------------------------------------------------------------------
+
+sample_app = typer.Typer(help="Write example data (synthetic, for demos, tests and templates).",
+                         no_args_is_help=True)
+app.add_typer(sample_app, name="sample")
+
+
+@app.command()
+def load(
+    data: Annotated[Path, typer.Argument(help="A partner CSV or XLSX file.")],
+    mapping: Annotated[Path, typer.Option(
+        help="Its mapping file (TOML): kind, dataset name, which column is which field.")],
+    store: StoreOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Load a partner dataset (police extract, ED assaults, needle finds, …) through its
+    declared mapping. Every row is loaded, rejected with a reason, or a duplicate; personal
+    columns named in the mapping are never stored. See docs/datasets.md."""
+    from commsafe.sources.mapped import load_dataset
+    from commsafe.store import open_store
+
+    with open_store(_store_path(store)) as st:
+        rec = load_dataset(st, data, mapping)
+    if quiet:
+        return
+    t = _table("Partner data", ["file", "kind", "status"],
+               ["read", "loaded", "rejected", "duplicate"])
+    t.add_row(data.name, rec.kind.removeprefix("partner:"), rec.status, f"{rec.rows_read:,}",
+              f"{rec.rows_loaded:,}", f"{rec.rows_rejected:,}", f"{rec.rows_duplicate:,}")
+    out.print(t)
+    if rec.note:
+        out.print(rec.note, soft_wrap=True)
+    for rj in rec.rejects[:3]:
+        out.print(f"  {rj.detail}", soft_wrap=True)
+
+
+@sample_app.command("partner-data")
+def sample_partner_data(
+    area: Annotated[str, typer.Option(
+        help="A CSP or district (code or name) from the loaded reference data.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write into.")] =
+    Path("partner-samples"),
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same files).")] = 0,
+    level: Annotated[str | None, typer.Option(
+        "--level", help="csp or district, when a name is shared.")] = None,
+    store: StoreOpt = None,
+) -> None:
+    """Write realistic SYNTHETIC datasets of every partner kind for a real area (its LSOAs,
+    wards and population), each with its mapping file: for demos, tests and as templates."""
+    from commsafe.reference.areas import find_area
+    from commsafe.sources.synthetic import write_partner_samples
+    from commsafe.store import open_store
+
+    with open_store(_store_path(store), read_only=True) as st:
+        found = find_area(st.con, area, level)
+        if found.level not in ("csp", "district"):
+            raise CommsafeError(f"--area {area!r} is a {found.level}; give a CSP or district.")
+        paths = write_partner_samples(st.con, out_dir, area_code=found.code, seed=seed)
+    out.print(f"{len(paths)} files written to {out_dir} for {found.name} (synthetic; seed "
+              f"{seed}). Load one with: commsafe load {out_dir}/SYNTHETIC_ed_assaults.csv "
+              f"--mapping {out_dir}/SYNTHETIC_ed_assaults.toml")
 
 
 # --- fetch ----------------------------------------------------------------------------------

@@ -164,11 +164,13 @@ def open_store(path: Path | str | None = None, *, read_only: bool = False,
             )
         if version < SCHEMA_VERSION:
             if read_only:
-                raise StoreError(
-                    f"{p}: the store has schema version {version}; run any writing command "
-                    f"(e.g. 'commsafe ingest') to migrate it to version {SCHEMA_VERSION}."
-                )
-            _migrate(con, version)
+                # migrate once with a writing connection, then read as asked
+                con.close()
+                with open_store(p, read_only=False):
+                    pass
+                con = _connect(p, read_only=True)
+            else:
+                _migrate(con, version)
     except BaseException:
         con.close()
         raise
