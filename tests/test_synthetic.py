@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 import pytest
@@ -150,3 +152,36 @@ def test_cli_sample_load_and_pyramid(store: Store, tmp_path: Path,
     assert main(["chart", "pyramid", "--dataset", "nope", "--out", str(charts),
                  "--store", path]) == 2
     assert "synthetic_police_extract" in capsys.readouterr().err
+
+
+def test_cardiff_flags_the_planted_premises_from_the_store(
+        store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from commsafe.cli import main
+    from commsafe.sources.mapped import load_dataset
+    from commsafe.sources.synthetic import write_partner_samples
+
+    _mini_reference(store)
+    out = tmp_path / "s"
+    write_partner_samples(store.con, out, area_code="E07000001", seed=0,
+                          kinds=["premises_incidents"])
+    load_dataset(store, out / "SYNTHETIC_premises_incidents.csv",
+                 out / "SYNTHETIC_premises_incidents.toml")
+    path = str(store.path)
+    store.close()
+    capsys.readouterr()
+    assert main(["cardiff", "scores", "--dataset", "synthetic_premises_incidents",
+                 "--format", "csv", "--store", path]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    latest = [line for line in lines if line.startswith("P004,")]
+    assert latest and ",high," in latest[0]  # planted to rise into the high band by December
+    # its trajectory: low in the first half, and an early warning before it turns high
+    assert main(["cardiff", "scores", "--dataset", "synthetic_premises_incidents",
+                 "--premises", "P004", "--format", "csv", "--store", path]) == 0
+    months = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    first_high = next(r["month"] for r in months if r["band"] == "high")
+    assert all(r["band"] != "high" for r in months if r["month"] < "2024-07-01")
+    assert main(["cardiff", "scores", "--dataset", "synthetic_premises_incidents",
+                 "--format", "csv", "--store", path]) == 0
+    warned = [line.split(",")[2] for line in capsys.readouterr().out.splitlines()
+              if line.startswith("P004,") and "rose" in line]
+    assert warned and min(warned) < first_high

@@ -15,7 +15,9 @@ import typer
 from commsafe.cli._common import (
     FormatOpt,
     OutOpt,
+    StoreOpt,
     TableFormat,
+    _store_path,
     _write_table,
     app,
     out,
@@ -55,11 +57,29 @@ def _bands(text: str | None) -> dict[str, float] | None:
     return bands
 
 
+def _premises_from_store(dataset: str, store: Path | None) -> object:
+    from commsafe.store import open_store
+
+    with open_store(_store_path(store), read_only=True) as st:
+        kinds = dict(st.con.execute("SELECT dataset, kind FROM datasets").fetchall())
+        if kinds.get(dataset) != "premises_incidents":
+            loaded = [d for d, k in kinds.items() if k == "premises_incidents"]
+            raise CommsafeError(f"--dataset {dataset!r} is not a loaded premises_incidents "
+                                f"data set. Loaded: {', '.join(loaded) or 'none'} (load one "
+                                "with 'commsafe load').")
+        return st.con.execute(
+            "SELECT premises_id, premises_name, CAST(coalesce(occurred_at, month) AS DATE) "
+            "AS date, CASE WHEN list_contains(flags, 'violent') THEN 'yes' ELSE 'no' END "
+            "AS violent FROM records WHERE dataset = ? ORDER BY date", [dataset]).df()
+
+
 @cardiff_app.command("scores")
 def cardiff_scores(
-    incidents: Annotated[Path, typer.Argument(
+    incidents: Annotated[Path | None, typer.Argument(
         help="CSV of premises incidents: premises_id, premises_name, date, violent "
-             "[, severity].")],
+             "[, severity] (or use --dataset).")] = None,
+    dataset: Annotated[str | None, typer.Option(
+        help="A loaded premises_incidents data set instead of a CSV.")] = None,
     window: Annotated[int, typer.Option(help="Rolling window in months.")] = 6,
     bands: Annotated[str | None, typer.Option(
         help="Band thresholds, e.g. low=0,medium=3,high=6 (the default).")] = None,
@@ -69,6 +89,7 @@ def cardiff_scores(
         help="Show one premises' monthly trajectory instead of the latest scores.")] = None,
     fmt: FormatOpt = TableFormat.table,
     out_path: OutOpt = None,
+    store: StoreOpt = None,
 ) -> None:
     """Score each premises on violent incidents over a rolling window, band it, and flag
     early warnings (a rise of a band within --rise-months, or verging on the top band)."""
@@ -76,7 +97,10 @@ def cardiff_scores(
 
     from commsafe.profiles.cardiff import band_trajectory, early_warnings, premises_scores
 
-    frame = _read_csv(incidents, "premises incidents")
+    if (incidents is None) == (dataset is None):
+        raise CommsafeError("give a premises incidents CSV or --dataset NAME (one of them).")
+    frame = (_read_csv(incidents, "premises incidents") if incidents is not None
+             else _premises_from_store(dataset or "", store))
     assert isinstance(frame, pd.DataFrame)
     scores = premises_scores(frame, window_months=window, bands=_bands(bands))
     if premises is not None:
