@@ -183,3 +183,32 @@ def test_ed_month_without_rows_counts_zero(store: Store, tmp_path: Path) -> None
     assert frame["share_admitted"].iloc[0] == 0.5 and math.isnan(frame["share_admitted"].iloc[1])
     assert any("2024-02" in n and "without attendances" in n for n in frame.attrs["notes"])
     assert not any("SYNTHETIC" in n for n in frame.attrs["notes"])
+
+
+def test_table_partner_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from commsafe.cli import main
+    from commsafe.sources.mapped import load_dataset
+    from commsafe.sources.synthetic import write_partner_samples
+    from commsafe.store import open_store
+
+    path = tmp_path / "s.duckdb"
+    with open_store(path) as st:
+        _mini_reference(st)
+        out = tmp_path / "samples"
+        write_partner_samples(st.con, out, area_code="E07000001", seed=0,
+                              kinds=["ed_assaults", "needle_finds"])
+        for kind in ("ed_assaults", "needle_finds"):
+            load_dataset(st, out / f"SYNTHETIC_{kind}.csv", out / f"SYNTHETIC_{kind}.toml")
+    capsys.readouterr()
+    assert main(["table", "partner", "ed-assaults", "--dataset", "synthetic_ed_assaults",
+                 "--format", "csv", "--store", str(path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "month,all,knife_sharp,glass_bottle,admitted,share_admitted"
+    with (out / "SYNTHETIC_ed_assaults.csv").open(newline="", encoding="utf-8") as fh:
+        total = sum(1 for _ in csv.DictReader(fh))
+    assert sum(int(line.split(",")[1]) for line in lines[1:]) == total
+    assert main(["table", "partner", "needle-wards", "--dataset", "synthetic_needle_finds",
+                 "--years", "2024", "--year-kind", "calendar_year", "--store",
+                 str(path)]) == 0
+    assert "The wards with the highest annual average instances of needle finds were" in \
+        " ".join(capsys.readouterr().out.split())

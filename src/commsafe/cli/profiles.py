@@ -7,6 +7,7 @@ store; the column names are the contract documented in docs/cli.md.
 from __future__ import annotations
 
 import contextlib
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -21,6 +22,7 @@ from commsafe.cli._common import (
     _write_table,
     app,
     out,
+    table_app,
 )
 from commsafe.errors import CommsafeError
 
@@ -155,3 +157,65 @@ def evaluate(
                                    comparison=other if isinstance(other, pd.DataFrame)
                                    else None, subject=subject)
     out.print(result.paragraph, soft_wrap=True)
+
+
+class PartnerTable(StrEnum):
+    ed_assaults = "ed-assaults"
+    ambulance = "ambulance"
+    needle_finds = "needle-finds"
+    needle_wards = "needle-wards"
+    schools = "schools"
+    needs = "needs"
+
+
+@table_app.command("partner")
+def table_partner(
+    what: Annotated[PartnerTable, typer.Argument(
+        help="ed-assaults, ambulance, needle-finds, needle-wards, schools or needs.")],
+    dataset: Annotated[str, typer.Option(help="The loaded data set (name from its mapping).")],
+    years: Annotated[str | None, typer.Option(
+        help="needle-wards: years to average, e.g. 2023/24:2024/25.")] = None,
+    year_kind: Annotated[str, typer.Option(
+        "--year-kind", help="needle-finds/needle-wards: financial_year (default), "
+                            "calendar_year or academic_year.")] = "financial_year",
+    academic_year: Annotated[str | None, typer.Option(
+        "--academic-year", help="schools: the year to rank (default: the latest).")] = None,
+    snapshot: Annotated[str | None, typer.Option(
+        help="needs: the snapshot month YYYY-MM (default: the latest).")] = None,
+    fmt: FormatOpt = TableFormat.table,
+    out_path: OutOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Partner trend tables: ED assault attendances per month (all, knife/sharp, glass/bottle,
+    share admitted), ambulance assault call-outs per quarter by district, needle finds per
+    year and the wards with the highest annual average, schools ranked by persistent absence,
+    and the offender needs profile per district against the others."""
+    from commsafe.findings import top_areas_sentence
+    from commsafe.measures import partner
+    from commsafe.profiles.needs import needs_profile
+    from commsafe.store import open_store
+
+    sentence = None
+    with open_store(_store_path(store), read_only=True) as st:
+        if what is PartnerTable.ed_assaults:
+            frame = partner.ed_assaults_monthly(st, dataset)
+        elif what is PartnerTable.ambulance:
+            frame = partner.ambulance_by_quarter(st, dataset)
+        elif what is PartnerTable.needle_finds:
+            frame = partner.needle_finds_by_year(st, dataset, year_kind=year_kind)
+        elif what is PartnerTable.needle_wards:
+            if not years:
+                raise CommsafeError("needle-wards needs --years, e.g. 2023/24:2024/25.")
+            frame = partner.needle_finds_by_ward(st, dataset, years, year_kind=year_kind)
+            ranked = frame.rename(columns={"ward_code": "area_code",
+                                           "ward_name": "area_name"})
+            sentence = top_areas_sentence(ranked, subject="needle finds", level="ward",
+                                          column="annual_average_instances")
+        elif what is PartnerTable.schools:
+            frame = partner.schools_ranked(st, dataset, academic_year)
+        else:
+            frame = needs_profile(st, dataset, snapshot=snapshot)
+    _write_table(frame, fmt, out_path, f"{what.value.replace('-', ' ').capitalize()}: {dataset}")
+    if sentence:
+        out.print(sentence, soft_wrap=True)
+

@@ -57,7 +57,8 @@ def format_cell(column: str, value: object, *, display: bool) -> str:
         return f"{float(value):,.1f}" if display else f"{float(value):.1f}"  # type: ignore[arg-type]
     if column.startswith("harm"):
         return f"{float(value):,.0f}" if display else f"{float(value):.1f}"  # type: ignore[arg-type]
-    if column in ("share", "pct_share"):
+    if column in ("share", "pct_share") or column.startswith("share_") or \
+            column.endswith("_share"):
         return f"{float(value):.1%}" if display else f"{float(value):.4f}"  # type: ignore[arg-type]
     if column == "pct_change" and isinstance(value, int | float):
         from commsafe.measures.rounding import round_half_away
