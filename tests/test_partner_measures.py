@@ -212,3 +212,24 @@ def test_table_partner_command(tmp_path: Path, capsys: pytest.CaptureFixture[str
                  str(path)]) == 0
     assert "The wards with the highest annual average instances of needle finds were" in \
         " ".join(capsys.readouterr().out.split())
+
+
+def test_chart_partner_ed_assaults(tmp_path: Path) -> None:
+    from commsafe.cli import main
+    from commsafe.sources.mapped import load_dataset
+    from commsafe.sources.synthetic import write_partner_samples
+    from commsafe.store import open_store
+
+    path = tmp_path / "s.duckdb"
+    with open_store(path) as st:
+        _mini_reference(st)
+        out = tmp_path / "samples"
+        write_partner_samples(st.con, out, area_code="E07000001", seed=0, kinds=["ed_assaults"])
+        load_dataset(st, out / "SYNTHETIC_ed_assaults.csv", out / "SYNTHETIC_ed_assaults.toml")
+    charts = tmp_path / "charts"
+    assert main(["chart", "partner", "ed-assaults", "--dataset", "synthetic_ed_assaults",
+                 "--out", str(charts), "--store", str(path)]) == 0
+    svg = (charts / "ed-assaults.svg").read_text(encoding="utf-8")
+    assert "ED assault attendances per month" in svg and "synthetic_ed_assaults" in svg
+    assert main(["chart", "partner", "ed-assaults", "--dataset", "synthetic_needle_finds",
+                 "--out", str(charts), "--store", str(path)]) == 2

@@ -21,6 +21,7 @@ from commsafe.cli._common import (
     _store_path,
     _write_table,
     app,
+    chart_app,
     out,
     table_app,
 )
@@ -218,4 +219,48 @@ def table_partner(
     _write_table(frame, fmt, out_path, f"{what.value.replace('-', ' ').capitalize()}: {dataset}")
     if sentence:
         out.print(sentence, soft_wrap=True)
+
+
+@chart_app.command("partner")
+def chart_partner(
+    what: Annotated[str, typer.Argument(help="ed-assaults or needle-finds.")],
+    dataset: Annotated[str, typer.Option(help="The loaded data set (name from its mapping).")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the PNG and SVG.")],
+    year_kind: Annotated[str, typer.Option(
+        "--year-kind", help="financial_year (default), calendar_year or academic_year.")] =
+    "financial_year",
+    name: Annotated[str | None, typer.Option(help="File name stem.")] = None,
+    store: StoreOpt = None,
+) -> None:
+    """Partner trends as charts: ED assault attendances per month (or needle finds per
+    month) with the average per month of each year drawn over them."""
+    import pandas as pd
+
+    from commsafe.measures.trends import yearly_average_monthly
+    from commsafe.outputs.charts import trend_chart
+    from commsafe.store import open_store
+
+    if what not in ("ed-assaults", "needle-finds"):
+        raise CommsafeError(f"{what!r}: choose ed-assaults or needle-finds.")
+    kind = "ed_assaults" if what == "ed-assaults" else "needle_finds"
+    with open_store(_store_path(store), read_only=True) as st:
+        from commsafe.measures.partner import check_dataset
+
+        check_dataset(st, dataset, kind, "chart partner")
+        rows = st.con.execute(
+            "SELECT month, count(*) AS count FROM records WHERE dataset = ? AND month IS NOT "
+            "NULL GROUP BY 1 ORDER BY 1", [dataset]).df()
+    if rows.empty:
+        raise CommsafeError(f"{dataset}: no dated records to chart.")
+    months = pd.date_range(rows["month"].min(), rows["month"].max(), freq="MS").date
+    monthly = pd.DataFrame({"month": months}).merge(
+        rows.assign(month=pd.to_datetime(rows["month"]).dt.date), on="month", how="left")
+    monthly["count"] = monthly["count"].fillna(0).astype(int)
+    yearly = yearly_average_monthly(monthly, year_kind)
+    label = "ED assault attendances" if kind == "ed_assaults" else "Needle finds"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = trend_chart(monthly, yearly, title=f"{label} per month: {dataset}",
+                        source=f"Source: {dataset}; commsafe",
+                        out_stem=out_dir / (name or what), y_label="Per month")
+    out.print("wrote " + ", ".join(str(p) for p in paths))
 
