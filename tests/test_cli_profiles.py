@@ -38,6 +38,10 @@ def test_cardiff_flags_a_premises_rising_a_band(tmp_path: Path,
     # July: score 2 (low); August: 4 (medium, threshold 3) — a rise of a band, flagged then
     warning = [line for line in lines if line.startswith("P1,") and "2024-08-01" in line]
     assert warning, "the rise from low to medium in August is flagged"
+    stem = tmp_path / "charts" / "cardiff"
+    assert main(["cardiff", "scores", str(f), "--chart", str(stem)]) == 0
+    svg = stem.with_suffix(".svg").read_text(encoding="utf-8")
+    assert "The Bell (P1)" in svg and "high from 6" in svg
 
 
 def test_evaluate_prints_the_paragraph(tmp_path: Path,

@@ -90,6 +90,9 @@ def cardiff_scores(
         "--rise-months", help="Flag a rise of a band within this many months.")] = 3,
     premises: Annotated[str | None, typer.Option(
         help="Show one premises' monthly trajectory instead of the latest scores.")] = None,
+    chart: Annotated[Path | None, typer.Option(
+        help="Also draw the scores month by month (the 4 highest premises, or --premises) "
+             "to this file stem (PNG and SVG).")] = None,
     fmt: FormatOpt = TableFormat.table,
     out_path: OutOpt = None,
     store: StoreOpt = None,
@@ -106,6 +109,19 @@ def cardiff_scores(
              else _premises_from_store(dataset or "", store))
     assert isinstance(frame, pd.DataFrame)
     scores = premises_scores(frame, window_months=window, bands=_bands(bands))
+    if chart is not None:
+        from commsafe.outputs.profile_charts import cardiff_chart
+
+        latest_month = scores["month"].max()
+        top = (scores[scores["month"] == latest_month].sort_values("score", ascending=False)
+               ["premises_id"].head(4).tolist())
+        chosen = [premises] if premises is not None else top
+        chart.parent.mkdir(parents=True, exist_ok=True)
+        paths = cardiff_chart(scores, premises=chosen, bands=scores.attrs["bands"],
+                              title=f"Cardiff model: violent incidents over {window} months",
+                              source="Source: licensed premises incidents; commsafe",
+                              out_stem=chart)
+        out.print("wrote " + ", ".join(str(p) for p in paths))
     if premises is not None:
         _write_table(band_trajectory(scores, premises), fmt, out_path,
                      f"Cardiff model: premises {premises}, month by month")

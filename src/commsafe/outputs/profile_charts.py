@@ -27,6 +27,9 @@ from commsafe.measures.rounding import format_number
 from commsafe.outputs.charts import (
     _BAR,
     _GAP,
+    OKABE_ITO,
+    _mid,
+    _month_ticks,
     _new_figure,
     _thousands,
     _title_and_legend,
@@ -35,7 +38,7 @@ from commsafe.outputs.charts import (
     save_figure,
 )
 
-__all__ = ["DAY_NAMES", "day_hour_heatmap", "month_profile_chart"]
+__all__ = ["DAY_NAMES", "cardiff_chart", "day_hour_heatmap", "month_profile_chart"]
 
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -137,3 +140,42 @@ def day_hour_heatmap(matrix: pd.DataFrame | Sequence[Sequence[float]] | np.ndarr
             f"({format_number(top, 0 if top >= 100 or top.is_integer() else 1)})")))
         _title_and_legend(ax, title, handles)
         return save_figure(fig, out_stem)
+
+
+def cardiff_chart(scores: pd.DataFrame, *, premises: Sequence[object], bands: dict[str, float],
+                  title: str, source: str, out_stem: Path) -> list[Path]:
+    """Each chosen premises' rolling score month by month as a line, with the band
+    thresholds as dashed horizontal lines (the numbers come from
+    :func:`commsafe.profiles.cardiff.premises_scores`)."""
+    require_columns(scores, ("premises_id", "premises_name", "month", "score"),
+                    "Cardiff scores", "Score the premises first (premises_scores).")
+    chosen = scores[scores["premises_id"].isin(list(premises))]
+    if chosen.empty:
+        raise InputError(f"{title!r}: none of the premises {list(premises)!r} has scores; "
+                         "check the premises ids.")
+    colours = [OKABE_ITO[k] for k in ("vermillion", "blue", "bluish_green", "orange",
+                                      "reddish_purple", "sky_blue")]
+    with house_style():
+        fig, ax = _new_figure(source)
+        handles: list[Any] = []
+        for i, (pid, rows) in enumerate(chosen.groupby("premises_id", sort=False)):
+            rows = rows.sort_values("month")
+            colour = colours[i % len(colours)]
+            (line,) = ax.plot([_mid(m) for m in rows["month"]], rows["score"], color=colour,
+                              linewidth=2.2, marker="o", markersize=4,
+                              label=f"{rows['premises_name'].iloc[-1]} ({pid})")
+            handles.append(line)
+        for name, threshold in sorted(bands.items(), key=lambda kv: kv[1]):
+            if threshold > 0:
+                ax.axhline(threshold, color="#555555", linewidth=1, linestyle=(0, (4, 3)))
+                ax.annotate(f"{name} from {format_number(threshold, 0)}",
+                            (1.0, threshold), xycoords=("axes fraction", "data"),
+                            xytext=(-4, 3), textcoords="offset points", ha="right",
+                            fontsize=9, color="#555555")
+        months = sorted(chosen["month"].unique())
+        _month_ticks(ax, months[0], months[-1])
+        ax.set_ylabel("Violent incidents in the rolling window")
+        ax.set_ylim(0, max(float(chosen["score"].max()), max(bands.values())) * 1.15 + 1)
+        _title_and_legend(ax, title, handles)
+        return save_figure(fig, out_stem)
+
