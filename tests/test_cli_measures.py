@@ -79,3 +79,11 @@ def test_crosstab_missing_column_is_a_clear_error(tmp_path: Path,
     f.write_text("a,b\n1,2\n", encoding="utf-8")
     assert main(["table", "crosstab", str(f), "--rows", "a", "--columns", "nationality"]) == 2
     assert "nationality" in capsys.readouterr().err
+
+
+def test_out_that_is_a_file_is_a_clear_error(store: Path, tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    blocker = tmp_path / "charts"
+    blocker.write_text("not a folder", encoding="utf-8")
+    assert main(["chart", "trend", "--out", str(blocker), "--store", str(store)]) == 2
+    assert "is a file, not a folder" in capsys.readouterr().err

@@ -11,7 +11,7 @@ import pytest
 from commsafe.errors import FileFormatError, InputError
 from commsafe.measures.crosstab import crosstab_shares
 from commsafe.sources.mapped import KINDS, load_dataset, read_mapping
-from commsafe.store import Store
+from commsafe.store import Store, open_store
 from commsafe.store.loads import LoadRecord
 
 SECRET = "Zebedee-Quist"  # a personal value that must never reach the store
@@ -444,3 +444,44 @@ def test_every_example_mapping_in_the_docs_reads(tmp_path: Path) -> None:
     assert kinds == set(KINDS)
     for kind in KINDS:
         assert f"### {kind}\n" in text
+
+
+def test_declared_age_bands(store: Store, tmp_path: Path) -> None:
+    data = tmp_path / "victims.csv"
+    data.write_text(
+        "Ref,Date,Offence,Victim age,Victim sex\n"
+        "V1,2024-01-05,Common assault,25-29,M\n"       # a 5-year band
+        "V2,2024-01-06,Common assault,18-24,F\n"       # a wider band: kept as a band
+        "V3,2024-01-07,Common assault,40,F\n"          # a plain age still reads
+        "V4,2024-01-08,Common assault,teen,F\n",       # neither: rejected with the bands
+        encoding="utf-8")
+    mapping = tmp_path / "victims.toml"
+    mapping.write_text(
+        'kind = "police_extract"\nname = "banded"\n'
+        '[columns]\ncrime_ref = "Ref"\ncommitted_from = "Date"\noffence = "Offence"\n'
+        'victim_age = "Victim age"\nvictim_sex = "Victim sex"\n'
+        '[formats]\ncommitted_from = "%Y-%m-%d"\n'
+        '[codes.victim_sex]\nM = "male"\nF = "female"\n'
+        '[age_bands.victim_age]\n"25-29" = [25, 29]\n"18-24" = [18, 24]\n"90+" = [90, 120]\n',
+        encoding="utf-8")
+    rec = load_dataset(store, data, mapping)
+    assert (rec.rows_read, rec.rows_loaded, rec.rows_rejected) == (4, 3, 1)
+    assert "25-29, 18-24, 90+" in rec.rejects[0].detail
+    rows = store.con.execute(
+        "SELECT record_id, victim_age, json_extract_string(attributes, '$.victim_age_band') "
+        "FROM records ORDER BY row_number").fetchall()
+    assert rows == [("V1", None, "25-29"), ("V2", None, "18-24"), ("V3", 40, None)]
+    # the pyramid counts a 5-year band in its band, and a wider band as an unknown age
+    from commsafe.cli import main
+
+    store_path = str(store.path)
+    store.close()
+    assert main(["chart", "pyramid", "--dataset", "banded", "--out", str(tmp_path / "p"),
+                 "--store", store_path]) == 0
+    svg = (tmp_path / "p" / "pyramid.svg").read_text(encoding="utf-8")
+    assert "n = 2; 1 with unknown age or sex not shown" in svg
+    bad = tmp_path / "bad.toml"
+    bad.write_text(mapping.read_text(encoding="utf-8").replace("[25, 29]", "[29, 25]"),
+                   encoding="utf-8")
+    with open_store(store_path) as again, pytest.raises(InputError, match="first and last age"):
+        load_dataset(again, data, bad)

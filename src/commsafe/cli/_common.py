@@ -227,3 +227,15 @@ def _outline(st: Any, within: Any) -> Any:
     return outline if len(outline) else None
 
 
+def _ensure_dir(path: Path) -> Path:
+    """The output folder, made if needed; a clear error when a file stands in its way."""
+    if path.exists() and not path.is_dir():
+        raise CommsafeError(f"{path}: is a file, not a folder. Give a folder with --out "
+                            "(it is made if missing).")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CommsafeError(f"{path}: cannot make this folder ({exc.strerror}). Give "
+                            "another one with --out.") from None
+    return path
+

@@ -18,6 +18,7 @@ from commsafe.cli._common import (
     TableFormat,
     WhereOpt,
     _chart_scope,
+    _ensure_dir,
     _source_line,
     _store_path,
     _table,
@@ -68,7 +69,7 @@ def chart_trend(
     place = f", {within.name}" if within else ""
     first, last = monthly["month"].iloc[0], monthly["month"].iloc[-1]
     span = f"{first:%b %Y} to {last:%b %Y}" if first != last else f"{first:%b %Y}"
-    out_dir.mkdir(parents=True, exist_ok=True)
+    _ensure_dir(out_dir)
     paths = trend_chart(monthly, yearly, title=title or f"{what}{place}, {span}", source=source,
                         out_stem=out_dir / name, y_label="Per month")
     plural, singular = subject_for(category, asb_only=asb_only)
@@ -120,7 +121,7 @@ def chart_profile(
     span = chosen[0].label if len(chosen) == 1 else f"{chosen[0].label} to {chosen[-1].label}"
     _write_table(frame, TableFormat.table, None, f"{what}{place} by {by.replace('_', ' ')}")
     if by == "month_of_year":
-        out_dir.mkdir(parents=True, exist_ok=True)
+        _ensure_dir(out_dir)
         paths = month_profile_chart(frame, title=f"{what}{place} by month, {span}",
                                     source=source, out_stem=out_dir / name)
         out.print("wrote " + ", ".join(str(p) for p in paths))
@@ -158,7 +159,7 @@ def chart_count_rate(
     table = count_and_rate_by_year(monthly, {y: v for y, v in population.items()
                                              if v is not None}, year_kind=year_kind)
     what = ", ".join(category) if category else ("ASB" if asb_only else "All crime")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    _ensure_dir(out_dir)
     paths = count_rate_chart(table, title=f"{what}, {within.name}: count and rate per 1,000",
                              source=source, out_stem=out_dir / name)
     for y, p in pops.items():
@@ -214,7 +215,13 @@ def chart_pyramid(
             params.append(list(category))
         rows = st.con.execute(
             "SELECT victim_age, victim_sex, offender_age, offender_sex, district_code, "
-            "ward_code, lsoa_code FROM records WHERE " + " AND ".join(conds), params).df()
+            "ward_code, lsoa_code, "
+            "TRY_CAST(json_extract(attributes, '$.victim_age_from') AS INTEGER) AS victim_from, "
+            "TRY_CAST(json_extract(attributes, '$.victim_age_to') AS INTEGER) AS victim_to, "
+            "TRY_CAST(json_extract(attributes, '$.offender_age_from') AS INTEGER) "
+            "AS offender_from, "
+            "TRY_CAST(json_extract(attributes, '$.offender_age_to') AS INTEGER) AS offender_to "
+            "FROM records WHERE " + " AND ".join(conds), params).df()
         districts: set[str] = set()
         if within is not None:
             if within.level == "district":
@@ -229,12 +236,18 @@ def chart_pyramid(
     inside = rows[rows["district_code"].isin(districts)] if within is not None else rows
 
     def people(frame: pd.DataFrame, who: str) -> pd.DataFrame:
-        return frame[[f"{who}_age", f"{who}_sex"]].set_axis(["age", "sex"], axis=1)
+        # an age given as a declared band counts when the band lies within one 5-year band
+        # of the pyramid (or is 90+); a wider band is an unknown age
+        first, last = frame[f"{who}_from"], frame[f"{who}_to"]
+        fits = first.notna() & ((first // 5 == last // 5) | (first >= 90))
+        age = frame[f"{who}_age"].astype("Float64").where(
+            frame[f"{who}_age"].notna(), first.where(fits).astype("Float64"))
+        return pd.DataFrame({"age": age.astype(float), "sex": frame[f"{who}_sex"]})
 
     victims, offenders = pyramid(people(inside, "victim")), pyramid(people(inside, "offender"))
     compare = within is not None
     place = f", {within.name}" if within else ""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    _ensure_dir(out_dir)
     paths = pyramid_chart(
         victims, offenders, value=value,  # type: ignore[arg-type]
         comparison=pyramid(people(rows, "victim")) if compare else None,

@@ -17,6 +17,7 @@ from commsafe.cli._common import (
     LevelOpt,
     Scheme,
     StoreOpt,
+    _ensure_dir,
     _outline,
     _source_line,
     _store_path,
@@ -82,7 +83,7 @@ def map_rates(
     place = f", {within.name}" if within else ""
     label = "per 1,000 residents" if value == "rate_per_1000" else "count"
     stem = out_dir / (name or f"map_{by}_{value}")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    _ensure_dir(out_dir)
     result = choropleth(geo, value, title=f"{what} {label}{place}, {chosen[0].label}",
                         source=f"{source}; ONS boundaries and population", out_stem=stem,
                         legend_title=f"{what} {label}", scheme=scheme.value, k=classes,
@@ -141,7 +142,7 @@ def map_points(
         source = _source_line(st, f"{within.level} = '{within.code}'" if within else None)
     what = ", ".join(category) if category else ("ASB" if asb_only else "All crime")
     place = f", {within.name}" if within else ""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    _ensure_dir(out_dir)
     result = points_map(points, title=f"{what}{place}, {chosen.label}: {len(points):,} events",
                         source=source, out_stem=out_dir / name, areas=wards, outline=outline,
                         quality_note=quality.text)
@@ -234,7 +235,7 @@ def hotspots(
 
     first = [_periods.span(period)]
     second = [_periods.span(compare_period)] if compare_period else None
-    out_dir.mkdir(parents=True, exist_ok=True)
+    _ensure_dir(out_dir)
     what = ", ".join(category) if category else ("ASB" if asb_only else "All crime")
     stem = out_dir / (name or f"hotspots_{method.value}")
     with open_store(_store_path(store), read_only=True) as st:

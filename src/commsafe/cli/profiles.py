@@ -18,6 +18,7 @@ from commsafe.cli._common import (
     OutOpt,
     StoreOpt,
     TableFormat,
+    _ensure_dir,
     _store_path,
     _write_table,
     app,
@@ -116,7 +117,7 @@ def cardiff_scores(
         top = (scores[scores["month"] == latest_month].sort_values("score", ascending=False)
                ["premises_id"].head(4).tolist())
         chosen = [premises] if premises is not None else top
-        chart.parent.mkdir(parents=True, exist_ok=True)
+        _ensure_dir(chart.parent)
         paths = cardiff_chart(scores, premises=chosen, bands=scores.attrs["bands"],
                               title=f"Cardiff model: violent incidents over {window} months",
                               source="Source: licensed premises incidents; commsafe",
@@ -274,7 +275,7 @@ def chart_partner(
     monthly["count"] = monthly["count"].fillna(0).astype(int)
     yearly = yearly_average_monthly(monthly, year_kind)
     label = "ED assault attendances" if kind == "ed_assaults" else "Needle finds"
-    out_dir.mkdir(parents=True, exist_ok=True)
+    _ensure_dir(out_dir)
     paths = trend_chart(monthly, yearly, title=f"{label} per month: {dataset}",
                         source=f"Source: {dataset}; commsafe",
                         out_stem=out_dir / (name or what), y_label="Per month")

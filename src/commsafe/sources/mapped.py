@@ -213,6 +213,8 @@ class Mapping:
     formats: dict[str, tuple[str, ...]]  # field -> strptime formats
     codes: dict[str, dict[str, str]]     # field -> source value (lower case) -> canonical
     personal: tuple[str, ...]
+    # age field -> band label (lower case) -> (label, first age, last age)
+    age_bands: dict[str, dict[str, tuple[str, int, int]]] = field(default_factory=dict)
 
     @property
     def spec(self) -> KindSpec:
@@ -254,7 +256,8 @@ def read_mapping(path: Path | str) -> Mapping:
     if not isinstance(columns, dict) or not all(isinstance(v, str) for v in columns.values()):
         raise _mapping_error(p, "[columns] must map each field to a header, e.g. "
                              "attendance_datetime = \"Arrival date\".")
-    for key in (*columns, *doc.get("formats", {}), *doc.get("codes", {})):
+    for key in (*columns, *doc.get("formats", {}), *doc.get("codes", {}),
+                *doc.get("age_bands", {})):
         if key not in spec.fields:
             close = difflib.get_close_matches(key, list(spec.fields), n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
@@ -293,9 +296,26 @@ def read_mapping(path: Path | str) -> Mapping:
     if not isinstance(personal, list) or not all(isinstance(v, str) for v in personal):
         raise _mapping_error(p, "personal must be a list of headers, e.g. "
                              "personal = [\"NHS number\", \"Name\"].")
+    age_bands: dict[str, dict[str, tuple[str, int, int]]] = {}
+    for key, table in doc.get("age_bands", {}).items():
+        if spec.fields[key].type != "age":
+            raise _mapping_error(p, f"[age_bands.{key}]: the field is not an age. Remove the "
+                                 "table.")
+        bands: dict[str, tuple[str, int, int]] = {}
+        for label, rng in (table.items() if isinstance(table, dict) else []):
+            if not (isinstance(rng, list) and len(rng) == 2
+                    and all(isinstance(v, int) for v in rng) and 0 <= rng[0] <= rng[1] <= 120):
+                raise _mapping_error(p, f"[age_bands.{key}] {label!r} = {rng!r}: give the "
+                                     "first and last age of the band, e.g. \"18-24\" = "
+                                     "[18, 24] or \"65+\" = [65, 120].")
+            bands[str(label).strip().lower()] = (str(label).strip(), rng[0], rng[1])
+        if not bands:
+            raise _mapping_error(p, f"[age_bands.{key}] must list the bands, e.g. "
+                                 "\"18-24\" = [18, 24].")
+        age_bands[key] = bands
     return Mapping(p, sha256_bytes(raw), kind, name.strip(),
                    str(title) if title is not None else None, synthetic,
-                   dict(columns), formats, codes, tuple(personal))
+                   dict(columns), formats, codes, tuple(personal), age_bands)
 
 
 # --------------------------------------------------------------------------- reading files
@@ -438,6 +458,17 @@ class _Reader:
             return self._datetime(fname, text)
         if kind == "code":
             return self._code(fname, spec, text)
+        if kind == "age" and fname in self.mapping.age_bands:
+            bands = self.mapping.age_bands[fname]
+            band = bands.get(text.strip().lower())
+            if band is not None:
+                return band  # (label, first, last): stored as a band, see convert()
+            try:
+                float(text.strip())
+            except ValueError:
+                raise _Bad("bad_age", "not one of the declared age bands "
+                           f"({', '.join(b[0] for b in bands.values())}) nor an age; add it "
+                           f"to [age_bands.{fname}] in the mapping or fix the cell") from None
         if kind == "age":
             try:
                 number = float(text.strip())
@@ -501,6 +532,13 @@ class _Reader:
             if personal:
                 continue  # validated, never stored
             target = fspec.target
+            if isinstance(value, tuple):  # a declared age band
+                label, first, last = value
+                attrs[f"{target}_band"] = label
+                attrs[f"{target}_from"], attrs[f"{target}_to"] = first, last
+                if first == last:
+                    row[target] = first
+                continue
             if target == "attr":
                 attrs[fname] = value.isoformat() if isinstance(value, datetime) else value
             elif target == "flag":
