@@ -12,8 +12,6 @@ kept (the performance table flags them "not in hierarchy").
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +19,7 @@ import pandas as pd
 
 from commsafe import periods
 from commsafe.errors import FileFormatError, InputError, where
+from commsafe.sources.files import table_rows
 
 __all__ = ["CountsTable", "read_counts"]
 
@@ -40,48 +39,6 @@ class CountsTable:
         for label in self.frame["period"].unique():
             seen[label] = periods.parse_period(self.period_kind, label)
         return sorted(seen.values(), key=lambda p: p.start)
-
-
-def _rows_csv(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise FileFormatError(
-            f"{where(path, line)}: bytes that are not UTF-8 ({exc.reason}). "
-            "Save the file as UTF-8 CSV."
-        ) from None
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise FileFormatError(f"{path}: the file is empty. It needs a header row "
-                              "'category,period,count'.") from None
-    rows = []
-    prev = reader.line_num
-    for fields in reader:
-        start, prev = prev + 1, reader.line_num
-        if fields and any(f.strip() for f in fields):
-            rows.append((start, fields))
-    return header, rows
-
-
-def _rows_xlsx(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    try:
-        frame = pd.read_excel(path, sheet_name=0, header=None, dtype=str,
-                              keep_default_na=False, engine="openpyxl")
-    except Exception as exc:  # openpyxl raises many kinds for broken files
-        raise FileFormatError(f"{path}: cannot read this workbook ({exc}). Save it as .xlsx "
-                              "(first sheet: category, period, count) or as CSV.") from None
-    if frame.empty:
-        raise FileFormatError(f"{path}: the first sheet is empty. It needs a header row "
-                              "'category,period,count'.")
-    values = frame.to_numpy().tolist()
-    header = [str(v) for v in values[0]]
-    rows = [(i + 2, [str(v) for v in row]) for i, row in enumerate(values[1:])
-            if any(str(v).strip() for v in row)]
-    return header, rows
 
 
 def _count(text: str, path: Path, line: int) -> int:
@@ -107,7 +64,7 @@ def read_counts(path: Path | str, *, period_kind: str | None = None) -> CountsTa
     p = Path(path)
     if not p.is_file():
         raise InputError(f"{p}: no such file. Check the path given to --counts.")
-    header, rows = _rows_xlsx(p) if p.suffix.lower() in (".xlsx", ".xlsm") else _rows_csv(p)
+    header, rows = table_rows(p, header_hint="category, period, count")
     index = {h.strip().lower(): i for i, h in enumerate(header)}
     missing = [c for c in REQUIRED if c not in index]
     if missing:

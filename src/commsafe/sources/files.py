@@ -12,7 +12,7 @@ from pathlib import Path
 
 from commsafe.errors import InputError
 
-__all__ = ["InputFile", "Skipped", "csv_line", "find_inputs"]
+__all__ = ["InputFile", "Skipped", "csv_line", "find_inputs", "table_rows"]
 
 MAX_ZIP_DEPTH = 3
 
@@ -151,3 +151,52 @@ def find_inputs(paths: Iterable[Path | str]) -> tuple[list[InputFile], list[Skip
         else:
             found.append(InputFile(str(p), p.name, _file_reader(p)))
     return found, skipped
+
+
+Rows = list[tuple[int, list[str]]]
+
+
+def table_rows(path: Path, *, header_hint: str, data: bytes | None = None
+               ) -> tuple[list[str], Rows]:
+    """The header and the non-blank rows (with the line each starts on) of a CSV or of the
+    first sheet of an XLSX workbook, every cell as text. ``header_hint`` says in messages what
+    the header should hold. FileFormatError for files that cannot be read."""
+    from commsafe.errors import FileFormatError, where
+
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        import pandas as pd
+
+        try:
+            frame = pd.read_excel(path, sheet_name=0, header=None, dtype=str,
+                                  keep_default_na=False, engine="openpyxl")
+        except Exception as exc:  # openpyxl raises many kinds for broken files
+            raise FileFormatError(f"{path}: cannot read this workbook ({exc}). Save it as "
+                                  f".xlsx (first sheet: {header_hint}) or as CSV.") from None
+        if frame.empty:
+            raise FileFormatError(f"{path}: the first sheet is empty. It needs a header row "
+                                  f"({header_hint}).")
+        values = frame.to_numpy().tolist()
+        return [str(v) for v in values[0]], [
+            (i + 2, [str(v) for v in row]) for i, row in enumerate(values[1:])
+            if any(str(v).strip() for v in row)]
+    raw = path.read_bytes() if data is None else data
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise FileFormatError(f"{where(path, line)}: bytes that are not UTF-8 ({exc.reason}). "
+                              "Save the file as UTF-8 CSV.") from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise FileFormatError(f"{path}: the file is empty. It needs a header row "
+                              f"({header_hint}).") from None
+    rows: Rows = []
+    prev = reader.line_num
+    for fields in reader:
+        start, prev = prev + 1, reader.line_num
+        if fields and any(f.strip() for f in fields):
+            rows.append((start, fields))
+    return header, rows
+

@@ -36,11 +36,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import pyarrow as pa
 
 from commsafe import periods
 from commsafe.errors import FileFormatError, InputError, where
+from commsafe.sources.files import table_rows
 from commsafe.store import Store, now
 from commsafe.store.loads import LoadRecord, Reject, record_loads, sha256_bytes
 
@@ -321,44 +321,6 @@ def read_mapping(path: Path | str) -> Mapping:
 # --------------------------------------------------------------------------- reading files
 
 
-def _rows_csv(path: Path, data: bytes) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise FileFormatError(f"{where(path, line)}: bytes that are not UTF-8 ({exc.reason}). "
-                              "Save the file as UTF-8 CSV.") from None
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise FileFormatError(f"{path}: the file is empty. It needs a header row naming "
-                              "the columns the mapping uses.") from None
-    rows = []
-    prev = reader.line_num
-    for fields in reader:
-        start, prev = prev + 1, reader.line_num
-        if fields and any(f.strip() for f in fields):
-            rows.append((start, fields))
-    return header, rows
-
-
-def _rows_xlsx(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    try:
-        frame = pd.read_excel(path, sheet_name=0, header=None, dtype=str,
-                              keep_default_na=False, engine="openpyxl")
-    except Exception as exc:  # openpyxl raises many kinds for broken files
-        raise FileFormatError(f"{path}: cannot read this workbook ({exc}). Save it as .xlsx "
-                              "(data on the first sheet, header in row 1) or as CSV.") from None
-    if frame.empty:
-        raise FileFormatError(f"{path}: the first sheet is empty. It needs a header row.")
-    values = frame.to_numpy().tolist()
-    header = [str(v) for v in values[0]]
-    rows = [(i + 2, [str(v) for v in row]) for i, row in enumerate(values[1:])
-            if any(str(v).strip() for v in row)]
-    return header, rows
-
-
 def _resolve_headers(mapping: Mapping, path: Path, header: list[str]) -> dict[str, int]:
     exact = {h: i for i, h in enumerate(header)}
     loose = {h.strip().lower(): i for i, h in enumerate(header)}
@@ -631,7 +593,8 @@ def load_dataset(store: Store, data_path: Path | str, mapping_path: Path | str) 
             record_loads(tx, [rec])
         return rec
     xlsx = path.suffix.lower() in (".xlsx", ".xlsm")
-    header, rows = _rows_xlsx(path) if xlsx else _rows_csv(path, data)
+    header, rows = table_rows(path, header_hint="the columns the mapping uses",
+                              data=None if xlsx else data)
     index = _resolve_headers(mapping, path, header)
     reader = _Reader(mapping, path, header, index, xlsx)
     good: list[dict[str, Any]] = []
