@@ -19,6 +19,7 @@ from commsafe.measures.trends import RollingComparison, missing_months_text
 
 __all__ = [
     "indefinite_article",
+    "p_text",
     "rolling_sentence",
     "subject_for",
     "yearly_average_sentence",
@@ -50,7 +51,9 @@ def indefinite_article(number_text: str) -> str:
     return "an" if digits.startswith("8") or lead in ("11", "18") else "a"
 
 
-def _p_text(p: float) -> str:
+def p_text(p: float) -> str:
+    """A p-value for a sentence: two places, three where two would read 'p = 0.05' (the
+    threshold itself) or hide a tiny value ('p < 0.001')."""
     text = format_p_value(p, 2)
     # 0.045 and 0.054 both show as 0.05, which reads as the threshold itself, and a tiny
     # p-value deserves its usual 'p < 0.001': show 3 places then
@@ -95,9 +98,9 @@ def rolling_sentence(r: RollingComparison, subject: str = "incidents", *,
     if r.p_value is None or r.significant is None:
         return f"{head}, {change}."
     if r.significant:
-        verdict = f"the change is statistically significant ({_p_text(r.p_value)})"
+        verdict = f"the change is statistically significant ({p_text(r.p_value)})"
     else:
-        verdict = f"the change is within what chance alone would produce ({_p_text(r.p_value)})"
+        verdict = f"the change is within what chance alone would produce ({p_text(r.p_value)})"
     return f"{head}, {change}; {verdict}."
 
 

@@ -49,7 +49,8 @@ import pandas as pd
 from scipy.stats import norm
 
 from commsafe.errors import InputError
-from commsafe.measures.rounding import format_number, format_p_value, pct_change, round_half_away
+from commsafe.findings import p_text
+from commsafe.measures.rounding import format_number, pct_change, round_half_away
 from commsafe.measures.significance import change_test
 from commsafe.measures.trends import missing_months_text
 from commsafe.periods import Period, add_months, as_month, month_range
@@ -338,12 +339,6 @@ def evaluate_intervention(events: pd.DataFrame, intervention: date | str, *,
 # --------------------------------------------------------------------------- words
 
 
-def _p_text(p: float) -> str:
-    text = format_p_value(p, 2)
-    # as in commsafe.findings: 0.045 and 0.054 both show as 0.05; tiny values get 'p < 0.001'
-    return format_p_value(p, 3) if text in ("p = 0.05", "p < 0.01") else text
-
-
 def _count_text(count: int, subject: str, singular: str | None) -> str:
     if count == 0:
         return f"no {subject}"
@@ -360,8 +355,8 @@ def _size(pct: float) -> str:
 def _chance(p: float, significant: bool, kind: str) -> str:
     if significant:
         likely = "very unlikely" if p < 0.001 else "unlikely"
-        return f"{kind} this large is {likely} to be chance ({_p_text(p)})"
-    return f"{kind} this size could well be chance ({_p_text(p)})"
+        return f"{kind} this large is {likely} to be chance ({p_text(p)})"
+    return f"{kind} this size could well be chance ({p_text(p)})"
 
 
 def _change_clause(before: int, after: int, what: str) -> tuple[str, str]:
@@ -397,7 +392,7 @@ def intervention_paragraph(result: InterventionResult, *, subject: str = "incide
             f"({w.after.label}) there {were} {_count_text(result.after, subject, singular)}, "
             f"{clause}")
     if kind == "no change":
-        text += f" ({_p_text(result.p_value)})."
+        text += f" ({p_text(result.p_value)})."
     else:
         text += f"; {_chance(result.p_value, result.significant, kind)}."
     d = result.wdd
@@ -425,7 +420,7 @@ def intervention_paragraph(result: InterventionResult, *, subject: str = "incide
             text += "."
         elif d.significant:
             likely = "very unlikely" if d.p_value < 0.001 else "unlikely"
-            text += f", a difference {likely} to be chance ({_p_text(d.p_value)})."
+            text += f", a difference {likely} to be chance ({p_text(d.p_value)})."
         else:
-            text += f", a difference that could well be chance ({_p_text(d.p_value)})."
+            text += f", a difference that could well be chance ({p_text(d.p_value)})."
     return text
