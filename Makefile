@@ -30,11 +30,21 @@ demo: install
 	$(CS) counts --by district,calendar_year --where "district BETWEEN 'E08000032' AND 'E08000036'" --store $(DEMO)/commsafe.duckdb --format table
 	$(CS) counts --by force,month,category --include-asb --store $(DEMO)/commsafe.duckdb --format csv > $(DEMO)/counts_by_month_category.csv
 	$(CS) counts --by district,calendar_year --names --store $(DEMO)/commsafe.duckdb --format csv > $(DEMO)/counts_by_district_year.csv
+	@echo "Partner data: SYNTHETIC samples for Leeds, loaded through their mappings"
+	rm -rf $(DEMO)/partner
+	$(CS) sample partner-data --area Leeds --out $(DEMO)/partner --store $(DEMO)/commsafe.duckdb
+	for kind in police_extract ed_assaults premises_incidents; do \
+	  $(CS) load $(DEMO)/partner/SYNTHETIC_$$kind.csv --mapping $(DEMO)/partner/SYNTHETIC_$$kind.toml --store $(DEMO)/commsafe.duckdb || exit 1; done
+	$(CS) table partner ed-assaults --dataset synthetic_ed_assaults --store $(DEMO)/commsafe.duckdb --format csv --out $(DEMO)/ed_assaults_monthly.csv
+	$(CS) chart pyramid --dataset synthetic_police_extract --area Leeds --out $(DEMO)/charts --store $(DEMO)/commsafe.duckdb --value share > /dev/null
+	$(CS) cardiff scores --dataset synthetic_premises_incidents --chart $(DEMO)/charts/cardiff --store $(DEMO)/commsafe.duckdb
 	@echo ""
 	@echo "Outputs:"
 	@echo "  store:  $(abspath $(DEMO))/commsafe.duckdb"
 	@echo "  counts: $(abspath $(DEMO))/counts_by_month_category.csv"
 	@echo "          $(abspath $(DEMO))/counts_by_district_year.csv"
+	@echo "  partner data (synthetic): $(abspath $(DEMO))/partner/, $(abspath $(DEMO))/ed_assaults_monthly.csv"
+	@echo "  charts: $(abspath $(DEMO))/charts/pyramid.png, $(abspath $(DEMO))/charts/cardiff.png"
 
 lint: install
 	$(VENV)/bin/ruff check src tests benchmarks

@@ -185,3 +185,27 @@ def test_cardiff_flags_the_planted_premises_from_the_store(
     warned = [line.split(",")[2] for line in capsys.readouterr().out.splitlines()
               if line.startswith("P004,") and "rose" in line]
     assert warned and min(warned) < first_high
+
+
+def test_samples_for_an_area_with_2011_lsoas_and_no_wards(store: Store, tmp_path: Path) -> None:
+    """The package-index sample links 2011 LSOAs to districts and has no wards (make demo)."""
+    from commsafe.sources.mapped import load_dataset
+    from commsafe.sources.synthetic import write_partner_samples
+
+    con = store.con
+    con.executemany("INSERT INTO areas VALUES (?, ?, ?, 2011, 0)", [
+        ("lsoa11", "E01000101", "Leeds 001A"), ("lsoa11", "E01000102", "Leeds 001B"),
+        ("district", "E08000035", "Leeds")])
+    con.executemany("INSERT INTO area_links VALUES (?, ?, 'district', 'E08000035', NULL, 2011, 0)",
+                    [("lsoa11", "E01000101"), ("lsoa11", "E01000102")])
+    con.executemany("INSERT INTO population VALUES ('lsoa11', ?, 2011, 'persons', 'all', 0, "
+                    "NULL, ?, 'census2011', 0)", [("E01000101", 1500), ("E01000102", 1700)])
+    paths = write_partner_samples(con, tmp_path / "s", area_code="E08000035", seed=3)
+    csvs = [p for p in paths if p.suffix == ".csv"]
+    assert len(csvs) == 10
+    for data in csvs:
+        rec = load_dataset(store, data, data.with_suffix(".toml"))
+        assert rec.rows_rejected == 0 and rec.rows_loaded == rec.rows_read > 0, data.name
+    districts = {r[0] for r in con.execute(
+        "SELECT DISTINCT district_code FROM records WHERE lsoa_code IS NOT NULL").fetchall()}
+    assert districts == {"E08000035"}

@@ -108,8 +108,8 @@ def _panel(ax: Axes, table: pd.DataFrame, value: str, comparison: pd.DataFrame |
     shown, left_out = table.attrs.get("shown"), table.attrs.get("left_out")
     if shown is not None:  # the caveat travels with the chart
         note = f"n = {format_number(shown, 0)}"
-        if left_out:
-            note += f"; {format_number(left_out, 0)} with unknown age or sex not shown"
+        if left_out:  # on a second line, clear of the panel's heading
+            note += f"\n{format_number(left_out, 0)} with unknown age or sex not shown"
         ax.set_title(note, loc="right", fontsize=7.5, fontweight="normal", color=_MUTED,
                      pad=4)
     if heading:

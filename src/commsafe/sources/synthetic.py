@@ -94,25 +94,33 @@ def _area(con: duckdb.DuckDBPyConnection, area_code: str) -> _Area:
             "to_type = 'csp' AND to_code = ? ORDER BY 1", [code]).fetchall()]
     else:
         districts = [code]
-    lsoas = [r[0] for r in con.execute(
-        "SELECT DISTINCT from_code FROM area_links WHERE from_type = 'lsoa21' AND "
-        "to_type = 'district' AND list_contains(?, to_code) ORDER BY 1", [districts]).fetchall()]
+    # 2021 LSOAs where the lookups have them; else 2011 LSOAs (e.g. the package-index sample,
+    # whose lookup links 2011 LSOAs to districts and has no wards)
+    lsoa_type, lsoas = "lsoa21", []
+    for candidate in ("lsoa21", "lsoa11"):
+        lsoas = [r[0] for r in con.execute(
+            "SELECT DISTINCT from_code FROM area_links WHERE from_type = ? AND "
+            "to_type = 'district' AND list_contains(?, to_code) ORDER BY 1",
+            [candidate, districts]).fetchall()]
+        if lsoas:
+            lsoa_type = candidate
+            break
     if not lsoas:
         raise ReferenceDataError(
-            f"area {area_code!r} ({name}): no 2021 LSOAs are linked to it in the reference "
+            f"area {area_code!r} ({name}): no LSOAs are linked to it in the reference "
             "data, so there is nowhere to place records. Load the LSOA lookups with "
             "'commsafe reference load'.")
     ward_of = {r[0]: r[1] for r in con.execute(
         "SELECT from_code, arg_max(to_code, coalesce(vintage, 0)) FROM area_links "
-        "WHERE from_type = 'lsoa21' AND to_type = 'ward' AND list_contains(?, from_code) "
-        "GROUP BY from_code ORDER BY 1", [lsoas]).fetchall()}
+        "WHERE from_type = ? AND to_type = 'ward' AND list_contains(?, from_code) "
+        "GROUP BY from_code ORDER BY 1", [lsoa_type, lsoas]).fetchall()}
     ward_names = {r[0]: r[1] or r[0] for r in con.execute(
         "SELECT area_code, area_name FROM areas WHERE area_type = 'ward' ORDER BY 1"
     ).fetchall()}
     pops = {r[0]: float(r[1]) for r in con.execute(
-        "SELECT area_code, arg_max(population, year) FROM population WHERE area_type = "
-        "'lsoa21' AND sex = 'persons' AND age_band = 'all' AND list_contains(?, area_code) "
-        "GROUP BY area_code ORDER BY 1", [lsoas]).fetchall()}
+        "SELECT area_code, arg_max(population, year) FROM population WHERE area_type = ? "
+        "AND sex = 'persons' AND age_band = 'all' AND list_contains(?, area_code) "
+        "GROUP BY area_code ORDER BY 1", [lsoa_type, lsoas]).fetchall()}
     population = {c: pops.get(c) or 1600.0 for c in lsoas}  # typical LSOA when not loaded
     return _Area(code, str(name), districts, lsoas, ward_of, ward_names, population)
 
@@ -248,7 +256,8 @@ def _ambulance_callouts(a: _Area, rng: random.Random) -> tuple[list[str], list[l
 
 def _needle_finds(a: _Area, rng: random.Random) -> tuple[list[str], list[list[str]]]:
     header = ["Date Found", "Ward", "Where Found", "Number of Needles"]
-    wards = a.wards
+    # without wards in the lookups the finds are placed by LSOA and given a location only
+    wards = a.wards or a.lsoas
     hot = set(rng.sample(wards, min(2, len(wards))))
     weights = [10.0 if w in hot else 1.0 for w in wards]
     n = max(24, _poisson(rng, 15 * 12 * min(4.0, max(0.5, a.total / 250_000))))
@@ -256,7 +265,7 @@ def _needle_finds(a: _Area, rng: random.Random) -> tuple[list[str], list[list[st
     for ward in _weighted(rng, wards, weights, n):
         when = _when(rng, rng.randint(1, 12))
         needles = 1 + _poisson(rng, 4.0 if ward in hot else 0.8)
-        rows.append([when.strftime("%d/%m/%Y"), ward,
+        rows.append([when.strftime("%d/%m/%Y"), ward if a.wards else "",
                      rng.choice(("Park", "Alleyway", "Stairwell", "Car park", "Public toilet")),
                      str(needles)])
     rows.sort(key=lambda r: datetime.strptime(r[0], "%d/%m/%Y"))
@@ -272,6 +281,8 @@ def _school_absence(a: _Area, rng: random.Random) -> tuple[list[str], list[list[
         schools += [f"{name} Primary School"]
         if rng.random() < 0.4:
             schools.append(f"{name} Academy")
+    if not a.wards:  # no wards in the lookups: schools named after the area
+        schools = [f"{a.name} School {i}" for i in range(1, min(12, 4 + len(a.lsoas) // 40))]
     rows = []
     for school in schools:
         base = rng.uniform(4.5, 8.5)
@@ -345,8 +356,10 @@ def _counts(a: _Area, rng: random.Random) -> tuple[list[str], list[list[str]]]:
     groups = {"Violence against the person": 30.0, "Theft offences": 20.0,
               "Criminal damage and arson": 8.0, "Burglary": 4.0, "Drug offences": 3.0}
     rows = []
-    for ward in a.wards:
-        pop = sum(p for c, p in a.population.items() if a.ward_of.get(c) == ward)
+    places = a.wards or a.lsoas  # LSOAs when the lookups have no wards
+    for ward in places:
+        pop = (sum(p for c, p in a.population.items() if a.ward_of.get(c) == ward)
+               if a.wards else a.population.get(ward, 0.0))
         for q in range(1, 5):
             for group, rate in groups.items():
                 rows.append([ward, group, f"{YEAR} Q{q}",
