@@ -233,3 +233,28 @@ def test_chart_partner_ed_assaults(tmp_path: Path) -> None:
     assert "ED assault attendances per month" in svg and "synthetic_ed_assaults" in svg
     assert main(["chart", "partner", "ed-assaults", "--dataset", "synthetic_needle_finds",
                  "--out", str(charts), "--store", str(path)]) == 2
+
+
+def test_chart_partner_ambulance_and_schools(tmp_path: Path) -> None:
+    from commsafe.cli import main
+    from commsafe.sources.mapped import load_dataset
+    from commsafe.sources.synthetic import write_partner_samples
+    from commsafe.store import open_store
+
+    path = tmp_path / "s.duckdb"
+    kinds = ["ambulance_callouts", "school_absence"]
+    with open_store(path) as st:
+        _mini_reference(st)
+        out = tmp_path / "samples"
+        write_partner_samples(st.con, out, area_code="E07000001", seed=0, kinds=kinds)
+        for kind in kinds:
+            load_dataset(st, out / f"SYNTHETIC_{kind}.csv", out / f"SYNTHETIC_{kind}.toml")
+    charts = tmp_path / "charts"
+    assert main(["chart", "partner", "ambulance", "--dataset", "synthetic_ambulance_callouts",
+                 "--out", str(charts), "--store", str(path)]) == 0
+    svg = (charts / "ambulance.svg").read_text(encoding="utf-8")
+    assert "Ambulance assault call-outs per quarter" in svg and "Testshire" in svg
+    assert main(["chart", "partner", "schools", "--dataset", "synthetic_school_absence",
+                 "--out", str(charts), "--store", str(path)]) == 0
+    svg = (charts / "schools.svg").read_text(encoding="utf-8")
+    assert "Overall absence by academic year" in svg and "2023/24" in svg

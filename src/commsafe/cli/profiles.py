@@ -240,7 +240,8 @@ def table_partner(
 
 @chart_app.command("partner")
 def chart_partner(
-    what: Annotated[str, typer.Argument(help="ed-assaults or needle-finds.")],
+    what: Annotated[str, typer.Argument(
+        help="ed-assaults, needle-finds, ambulance or schools.")],
     dataset: Annotated[str, typer.Option(help="The loaded data set (name from its mapping).")],
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the PNG and SVG.")],
     year_kind: Annotated[str, typer.Option(
@@ -249,16 +250,22 @@ def chart_partner(
     name: Annotated[str | None, typer.Option(help="File name stem.")] = None,
     store: StoreOpt = None,
 ) -> None:
-    """Partner trends as charts: ED assault attendances per month (or needle finds per
-    month) with the average per month of each year drawn over them."""
+    """Partner trends as charts: ED assault attendances or needle finds per month with the
+    average per month of each year drawn over them; ambulance assault call-outs per quarter
+    by district; overall absence by academic year for the schools with the highest
+    persistent absence."""
     import pandas as pd
 
     from commsafe.measures.trends import yearly_average_monthly
     from commsafe.outputs.charts import trend_chart
     from commsafe.store import open_store
 
+    if what in ("ambulance", "schools"):
+        _chart_partner_table(what, dataset, out_dir, name, store)
+        return
     if what not in ("ed-assaults", "needle-finds"):
-        raise CommsafeError(f"{what!r}: choose ed-assaults or needle-finds.")
+        raise CommsafeError(f"{what!r}: choose ed-assaults, needle-finds, ambulance or "
+                            "schools.")
     kind = "ed_assaults" if what == "ed-assaults" else "needle_finds"
     with open_store(_store_path(store), read_only=True) as st:
         from commsafe.measures.partner import check_dataset
@@ -279,5 +286,40 @@ def chart_partner(
     paths = trend_chart(monthly, yearly, title=f"{label} per month: {dataset}",
                         source=f"Source: {dataset}; commsafe",
                         out_stem=out_dir / (name or what), y_label="Per month")
+    out.print("wrote " + ", ".join(str(p) for p in paths))
+
+
+def _chart_partner_table(what: str, dataset: str, out_dir: Path, name: str | None,
+                         store: Path | None) -> None:
+    from commsafe.measures import partner
+    from commsafe.outputs.profile_charts import grouped_bar_chart, line_chart
+    from commsafe.store import open_store
+
+    with open_store(_store_path(store), read_only=True) as st:
+        if what == "ambulance":
+            table = partner.ambulance_by_quarter(st, dataset)
+            names = dict(st.con.execute(
+                "SELECT area_code, any_value(area_name) FROM areas WHERE area_type = "
+                "'district' GROUP BY 1").fetchall())
+        else:
+            ranked = partner.schools_ranked(st, dataset)
+            top = ranked["school"].head(5).tolist()
+            table = partner.schools_absence(st, dataset)
+            table = table[table["school"].isin(top)]
+    _ensure_dir(out_dir)
+    if what == "ambulance":
+        table = table.assign(district=[names.get(c, c or "(no district)")
+                                       for c in table["district_code"]])
+        paths = grouped_bar_chart(table, x="period", group="district", value="count",
+                                  title=f"Ambulance assault call-outs per quarter: {dataset}",
+                                  source=f"Source: {dataset}; commsafe",
+                                  out_stem=out_dir / (name or what), y_label="Call-outs")
+    else:
+        paths = line_chart(table, x="academic_year", series="school",
+                           value="overall_absence_pct",
+                           title="Overall absence by academic year: the 5 schools with the "
+                                 "highest persistent absence",
+                           source=f"Source: {dataset}; commsafe",
+                           out_stem=out_dir / (name or what), y_label="Overall absence (%)")
     out.print("wrote " + ", ".join(str(p) for p in paths))
 

@@ -38,7 +38,8 @@ from commsafe.outputs.charts import (
     save_figure,
 )
 
-__all__ = ["DAY_NAMES", "cardiff_chart", "day_hour_heatmap", "month_profile_chart"]
+__all__ = ["DAY_NAMES", "cardiff_chart", "day_hour_heatmap", "grouped_bar_chart",
+           "line_chart", "month_profile_chart"]
 
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -176,6 +177,67 @@ def cardiff_chart(scores: pd.DataFrame, *, premises: Sequence[object], bands: di
         _month_ticks(ax, months[0], months[-1])
         ax.set_ylabel("Violent incidents in the rolling window")
         ax.set_ylim(0, max(float(chosen["score"].max()), max(bands.values())) * 1.15 + 1)
+        _title_and_legend(ax, title, handles)
+        return save_figure(fig, out_stem)
+
+
+_SERIES = ("blue", "orange", "bluish_green", "vermillion", "reddish_purple", "sky_blue")
+
+
+def grouped_bar_chart(table: pd.DataFrame, *, x: str, group: str, value: str, title: str,
+                      source: str, out_stem: Path, y_label: str = "Count") -> list[Path]:
+    """Bars of ``value`` for each ``x`` (e.g. quarter), one bar per ``group`` (e.g. district)
+    side by side, in the order the table gives them."""
+    require_columns(table, (x, group, value), "chart table", "Give a long table.")
+    if table.empty:
+        raise InputError(f"{title!r}: nothing to chart.")
+    xs = list(dict.fromkeys(table[x].astype(str)))
+    groups = list(dict.fromkeys(table[group].fillna("(none)").astype(str)))
+    if len(groups) > len(_SERIES):
+        raise InputError(f"{title!r}: {len(groups)} groups is more than a bar chart can show "
+                         f"clearly (at most {len(_SERIES)}); choose fewer.")
+    width = 0.8 / len(groups)
+    with house_style():
+        fig, ax = _new_figure(source)
+        handles: list[Any] = []
+        lookup = {(str(a), str(b)): float(v) for a, b, v in
+                  zip(table[x], table[group].fillna("(none)"), table[value], strict=True)}
+        for j, g in enumerate(groups):
+            pos = [i + (j - (len(groups) - 1) / 2) * width for i in range(len(xs))]
+            bars = ax.bar(pos, [lookup.get((xv, g), 0.0) for xv in xs], width=width * 0.95,
+                          color=OKABE_ITO[_SERIES[j]], label=g, zorder=2)
+            handles.append(bars)
+        ax.set_xticks(range(len(xs)), xs)
+        ax.set_ylabel(y_label)
+        ax.yaxis.set_major_formatter(_thousands)
+        _title_and_legend(ax, title, handles)
+        return save_figure(fig, out_stem)
+
+
+def line_chart(table: pd.DataFrame, *, x: str, series: str, value: str, title: str,
+               source: str, out_stem: Path, y_label: str) -> list[Path]:
+    """One line of ``value`` over ``x`` (e.g. academic years) per ``series`` (e.g. school)."""
+    require_columns(table, (x, series, value), "chart table", "Give a long table.")
+    if table.empty:
+        raise InputError(f"{title!r}: nothing to chart.")
+    names = list(dict.fromkeys(table[series].astype(str)))
+    if len(names) > len(_SERIES):
+        raise InputError(f"{title!r}: {len(names)} lines is more than a chart can show "
+                         f"clearly (at most {len(_SERIES)}); choose fewer.")
+    xs = sorted(set(table[x].astype(str)))
+    with house_style():
+        fig, ax = _new_figure(source)
+        handles: list[Any] = []
+        for j, name in enumerate(names):
+            rows = table[table[series].astype(str) == name]
+            points = {str(a): float(v) for a, v in zip(rows[x], rows[value], strict=True)}
+            (line,) = ax.plot([xs.index(k) for k in xs if k in points],
+                              [points[k] for k in xs if k in points], marker="o",
+                              linewidth=2.2, color=OKABE_ITO[_SERIES[j]], label=name)
+            handles.append(line)
+        ax.set_xticks(range(len(xs)), xs)
+        ax.set_ylabel(y_label)
+        ax.set_ylim(bottom=0)
         _title_and_legend(ax, title, handles)
         return save_figure(fig, out_stem)
 
