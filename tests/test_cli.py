@@ -114,3 +114,20 @@ def test_where_with_a_typo_names_the_usable_columns(workspace: Path) -> None:
               cwd=workspace)
     assert res.returncode == 2 and "Traceback" not in res.stderr
     assert "forse" in res.stderr and "Columns you can use" in res.stderr
+
+
+def test_init_writes_a_spec_that_loads(workspace: Path) -> None:
+    from commsafe.spec import load_spec
+
+    store = str(workspace / "s.duckdb")
+    assert run("ingest", "police", "--store", store, "--quiet", cwd=workspace).returncode == 0
+    res = run("init", "--csp", "Testshire", "--data", "police", "--dir", "assessment",
+              "--store", store, cwd=workspace)
+    assert res.returncode == 0, res.stderr
+    assert "the 12 months to 2024-04" in res.stderr
+    spec = load_spec(workspace / "assessment" / "commsafe.toml")
+    assert spec.assessed.label == "12 months to 2024-04"
+    assert [p.name for p in spec.priorities] == ["Burglary", "Drugs"]
+    again = run("init", "--csp", "Testshire", "--data", "police", "--dir", "assessment",
+                "--store", store, cwd=workspace)
+    assert again.returncode == 2 and "Traceback" not in again.stderr

@@ -377,6 +377,60 @@ def sample_partner_data(
               f"--mapping {out_dir}/SYNTHETIC_ed_assaults.toml")
 
 
+# --- init --------------------------------------------------------------------------------
+
+@app.command()
+def init(
+    csp: Annotated[str, typer.Option("--csp", help="The partnership: a CSP (or district) "
+                                                   "name or code.")],
+    data: Annotated[list[Path], typer.Option(help="police.uk data folders or files; repeat.")],
+    reference: Annotated[list[Path] | None, typer.Option(
+        help="Reference data folders or files (lookups, boundaries, population); repeat.")] =
+    None,
+    out_dir: Annotated[Path, typer.Option("--dir", help="Folder for commsafe.toml.")] =
+    Path("."),
+    period: Annotated[str | None, typer.Option(
+        help="The period assessed, e.g. 2024/25 (default: the last complete financial "
+             "year).")] = None,
+    store: StoreOpt = None,
+) -> None:
+    """Write a commented commsafe.toml for a partnership that builds straight away, with two
+    starting priorities chosen from the data in the store (announced)."""
+    from commsafe.errors import ReferenceDataError
+    from commsafe.measures.counts import count_events, events_view_sql
+    from commsafe.reference.areas import find_area
+    from commsafe.spec import init_spec
+    from commsafe.store import open_store
+
+    name, code, counts = csp, csp, {}
+    path = _store_path(store)
+    if path.exists():
+        with open_store(path, read_only=True) as st:
+            try:
+                area = find_area(st.con, csp, None)
+                name, code = area.name or csp, area.code
+                scope = f"{area.level} = '{area.code}'"
+            except ReferenceDataError:
+                err.print(f"[dim]note:[/dim] {csp!r} is not in the reference data loaded: "
+                          "recorded as given, and priorities chosen from all the events in "
+                          "the store", soft_wrap=True)
+                scope = "TRUE"
+            table = count_events(st, ["category"], where=scope)
+            counts = {r["category"]: int(r["count"]) for r in table.to_pylist()}
+            last = st.scalar(f"SELECT max(month_start) FROM ({events_view_sql()}) v "
+                             f"WHERE {scope}")
+        if period is None and last is not None:
+            period = f"{last:%Y-%m}"  # the 12 months to the latest month with data
+            err.print(f"[dim]note:[/dim] period not given: assessing the 12 months to "
+                      f"{period}, the latest month with data", soft_wrap=True)
+    written, notes = init_spec(out_dir, partnership_name=name, area=code, police_uk=data,
+                               reference=reference or [], period=period,
+                               category_counts=counts or None)
+    for note in notes:
+        err.print(f"[dim]note:[/dim] {note}", soft_wrap=True)
+    out.print(f"wrote {written}: edit its priorities, targets and register paths.")
+
+
 # --- fetch ----------------------------------------------------------------------------------
 
 @fetch_app.command("police-uk")
