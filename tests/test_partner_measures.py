@@ -185,20 +185,25 @@ def test_ed_month_without_rows_counts_zero(store: Store, tmp_path: Path) -> None
     assert not any("SYNTHETIC" in n for n in frame.attrs["notes"])
 
 
-def test_table_partner_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from commsafe.cli import main
+def _samples_store(tmp_path: Path, kinds: list[str]) -> tuple[Path, Path]:
+    """A mini reference store with the synthetic samples of ``kinds`` loaded: (store, folder)."""
     from commsafe.sources.mapped import load_dataset
     from commsafe.sources.synthetic import write_partner_samples
     from commsafe.store import open_store
 
-    path = tmp_path / "s.duckdb"
+    path, out = tmp_path / "s.duckdb", tmp_path / "samples"
     with open_store(path) as st:
         _mini_reference(st)
-        out = tmp_path / "samples"
-        write_partner_samples(st.con, out, area_code="E07000001", seed=0,
-                              kinds=["ed_assaults", "needle_finds"])
-        for kind in ("ed_assaults", "needle_finds"):
+        write_partner_samples(st.con, out, area_code="E07000001", seed=0, kinds=kinds)
+        for kind in kinds:
             load_dataset(st, out / f"SYNTHETIC_{kind}.csv", out / f"SYNTHETIC_{kind}.toml")
+    return path, out
+
+
+def test_table_partner_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from commsafe.cli import main
+
+    path, out = _samples_store(tmp_path, ["ed_assaults", "needle_finds"])
     capsys.readouterr()
     assert main(["table", "partner", "ed-assaults", "--dataset", "synthetic_ed_assaults",
                  "--format", "csv", "--store", str(path)]) == 0
@@ -216,16 +221,8 @@ def test_table_partner_command(tmp_path: Path, capsys: pytest.CaptureFixture[str
 
 def test_chart_partner_ed_assaults(tmp_path: Path) -> None:
     from commsafe.cli import main
-    from commsafe.sources.mapped import load_dataset
-    from commsafe.sources.synthetic import write_partner_samples
-    from commsafe.store import open_store
 
-    path = tmp_path / "s.duckdb"
-    with open_store(path) as st:
-        _mini_reference(st)
-        out = tmp_path / "samples"
-        write_partner_samples(st.con, out, area_code="E07000001", seed=0, kinds=["ed_assaults"])
-        load_dataset(st, out / "SYNTHETIC_ed_assaults.csv", out / "SYNTHETIC_ed_assaults.toml")
+    path, _ = _samples_store(tmp_path, ["ed_assaults"])
     charts = tmp_path / "charts"
     assert main(["chart", "partner", "ed-assaults", "--dataset", "synthetic_ed_assaults",
                  "--out", str(charts), "--store", str(path)]) == 0
@@ -237,18 +234,8 @@ def test_chart_partner_ed_assaults(tmp_path: Path) -> None:
 
 def test_chart_partner_ambulance_and_schools(tmp_path: Path) -> None:
     from commsafe.cli import main
-    from commsafe.sources.mapped import load_dataset
-    from commsafe.sources.synthetic import write_partner_samples
-    from commsafe.store import open_store
 
-    path = tmp_path / "s.duckdb"
-    kinds = ["ambulance_callouts", "school_absence"]
-    with open_store(path) as st:
-        _mini_reference(st)
-        out = tmp_path / "samples"
-        write_partner_samples(st.con, out, area_code="E07000001", seed=0, kinds=kinds)
-        for kind in kinds:
-            load_dataset(st, out / f"SYNTHETIC_{kind}.csv", out / f"SYNTHETIC_{kind}.toml")
+    path, _ = _samples_store(tmp_path, ["ambulance_callouts", "school_absence"])
     charts = tmp_path / "charts"
     assert main(["chart", "partner", "ambulance", "--dataset", "synthetic_ambulance_callouts",
                  "--out", str(charts), "--store", str(path)]) == 0
