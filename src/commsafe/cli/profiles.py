@@ -254,8 +254,7 @@ def chart_partner(
     average per month of each year drawn over them; ambulance assault call-outs per quarter
     by district; overall absence by academic year for the schools with the highest
     persistent absence."""
-    import pandas as pd
-
+    from commsafe.measures import partner
     from commsafe.measures.trends import yearly_average_monthly
     from commsafe.outputs.charts import trend_chart
     from commsafe.store import open_store
@@ -268,18 +267,7 @@ def chart_partner(
                             "schools.")
     kind = "ed_assaults" if what == "ed-assaults" else "needle_finds"
     with open_store(_store_path(store), read_only=True) as st:
-        from commsafe.measures.partner import check_dataset
-
-        check_dataset(st, dataset, kind, "chart partner")
-        rows = st.con.execute(
-            "SELECT month, count(*) AS count FROM records WHERE dataset = ? AND month IS NOT "
-            "NULL GROUP BY 1 ORDER BY 1", [dataset]).df()
-    if rows.empty:
-        raise CommsafeError(f"{dataset}: no dated records to chart.")
-    months = pd.date_range(rows["month"].min(), rows["month"].max(), freq="MS").date
-    monthly = pd.DataFrame({"month": months}).merge(
-        rows.assign(month=pd.to_datetime(rows["month"]).dt.date), on="month", how="left")
-    monthly["count"] = monthly["count"].fillna(0).astype(int)
+        monthly = partner.records_monthly(st, dataset, kind)
     yearly = yearly_average_monthly(monthly, year_kind)
     label = "ED assault attendances" if kind == "ed_assaults" else "Needle finds"
     _ensure_dir(out_dir)

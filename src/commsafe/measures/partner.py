@@ -51,6 +51,7 @@ __all__ = [
     "ed_assaults_monthly",
     "needle_finds_by_ward",
     "needle_finds_by_year",
+    "records_monthly",
     "schools_absence",
     "schools_ranked",
 ]
@@ -87,6 +88,28 @@ def _as_date(value: Any) -> date:
 
 
 # --------------------------------------------------------------------------- ED assaults
+
+
+def records_monthly(store: Store, dataset: str, kind: str) -> pd.DataFrame:
+    """Records of a data set per month (``month``, ``count``), from its first to its last
+    month with records; a month between them without records counts as 0 (noted)."""
+    notes = check_dataset(store, dataset, kind, "records_monthly")
+    rows = store.con.execute(
+        "SELECT month, count(*) FROM records WHERE dataset = ? AND month IS NOT NULL "
+        "GROUP BY month ORDER BY month", [dataset]).fetchall()
+    if not rows:
+        raise InputError(f"data set {dataset!r} has no dated records: nothing to count by "
+                         "month. Check the mapping's date column.")
+    counts = {_as_date(r[0]): int(r[1]) for r in rows}
+    months = month_range(min(counts), max(counts))
+    empty = [m for m in months if m not in counts]
+    if empty:
+        notes.append("months without records (counted as 0): "
+                     + ", ".join(month_label(m) for m in empty))
+    frame = pd.DataFrame({"month": months, "count": [counts.get(m, 0) for m in months]})
+    frame["count"] = frame["count"].astype("int64")
+    frame.attrs["notes"] = notes
+    return frame
 
 
 def ed_assaults_monthly(store: Store, dataset: str) -> pd.DataFrame:

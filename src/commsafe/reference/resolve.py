@@ -39,8 +39,6 @@ import shapely
 
 __all__ = ["PointIndex", "ResolveCache", "resolve_events"]
 
-RESOLUTIONS = ("code", "lookup", "split-by-point", "split-by-population", "point-in-polygon",
-               "unresolved")
 
 
 @dataclass
