@@ -11,6 +11,7 @@ Counts carry thousands separators, percentages are whole numbers rounded half aw
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -18,8 +19,14 @@ from commsafe.measures.rounding import format_number, format_p_value, round_half
 from commsafe.measures.trends import RollingComparison, missing_months_text
 
 __all__ = [
+    "AnalystFinding",
+    "Finding",
+    "apply_analyst_findings",
+    "change_sentence",
+    "findings_file_text",
     "indefinite_article",
     "p_text",
+    "read_findings_file",
     "rolling_sentence",
     "subject_for",
     "yearly_average_sentence",
@@ -293,3 +300,178 @@ def quality_sentence(*, total: int, no_location: int, unresolved: int, subject: 
 
 
 __all__ += ["quality_sentence", "top_areas_sentence"]
+
+
+# --------------------------------------------------------------------------- assessment findings
+
+@dataclass(frozen=True)
+class Finding:
+    """A finding in an assessment: one sentence with its numbers, the table or figure it rests
+    on (``cite``: the id of a table/figure in the document, "" for none), a ``kind``
+    (``change``, ``indicator``, ``hotspot``, ``quality``, ``analyst``) and the ``section`` it
+    belongs to (``summary`` or a priority's slug). ``id`` is stable across builds, so that an
+    analyst's edits in the findings file stay attached to it."""
+
+    id: str
+    text: str
+    cite: str = ""
+    kind: str = "change"
+    section: str = "summary"
+
+
+#: police.uk crime types whose recorded numbers move with recording practice as much as with
+#: crime (HMICFRS crime data integrity inspections; ONS user guide to crime statistics)
+RECORDING_SENSITIVE: tuple[str, ...] = (
+    "Violence and sexual offences", "Public order", "Stalking and harassment",
+    "Violence without injury", "Other crime",
+)
+#: how close to an average counts as "close to" it (a fraction of the average)
+CLOSE_TO_AVERAGE = 0.10
+
+
+def change_sentence(name: str, before: int, after: int, *, pct: int | None,
+                    p_value: float, significant: bool, average: float | None = None,
+                    average_years: int | None = None, min_base: int = 5) -> str:
+    """A change between two periods in words, never stronger than the evidence.
+
+    "Burglary fell 17% (680 → 567), a statistically significant fall (p < 0.001), and is now
+    close to its 5-year average (528)." A change that could be chance says so; below
+    ``min_base`` no percentage is given; recording-sensitive types carry the caveat.
+    """
+    if after == before:
+        head = f"{name} was unchanged ({format_number(after)})"
+    else:
+        verb = "rose" if after > before else "fell"
+        size = f" {abs(pct)}%" if pct is not None and before >= min_base else ""
+        head = f"{name} {verb}{size} ({format_number(before)} → {format_number(after)})"
+    if after == before:
+        evidence = ""
+    elif significant:
+        kind = "rise" if after > before else "fall"
+        evidence = f", a statistically significant {kind} ({p_text(p_value)})"
+    else:
+        evidence = (", a change that is not statistically significant and could be chance "
+                    f"({p_text(p_value)})")
+    tail = ""
+    if average is not None and average > 0 and average_years:
+        span = f"{average_years}-year average" if average_years > 1 else "previous year"
+        shown = _average_text(average)
+        if abs(after - average) <= CLOSE_TO_AVERAGE * average:
+            tail = f", and is now close to its {span} ({shown})"
+        elif after > average:
+            tail = f", and is above its {span} ({shown})"
+        else:
+            tail = f", and is below its {span} ({shown})"
+    sentence = f"{head}{evidence}{tail}."
+    if name in RECORDING_SENSITIVE and after > before:
+        sentence += " Part of this is likely to reflect changes in crime recording."
+    return sentence[0].upper() + sentence[1:]
+
+
+FINDINGS_COLUMNS: tuple[str, ...] = ("id", "action", "section", "text", "cite")
+FINDINGS_ACTIONS: tuple[str, ...] = ("keep", "edit", "drop", "add")
+
+
+@dataclass(frozen=True)
+class AnalystFinding:
+    """A row of the findings file: ``action`` keep (as built), edit (use ``text``), drop, or
+    add (a finding of the analyst's own)."""
+
+    id: str
+    action: str
+    section: str
+    text: str
+    cite: str
+    line: int
+
+
+def read_findings_file(path: Any) -> list[AnalystFinding]:
+    """Read the analyst's findings file (CSV: id, action, section, text, cite). Missing file:
+    no rows. Errors name the file, line, column and value."""
+    import csv
+    from pathlib import Path
+
+    from commsafe.errors import InputError
+
+    p = Path(path)
+    if not p.exists():
+        return []
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{p}: cannot read the findings file ({exc}); save it as UTF-8 CSV"
+                         ) from None
+    reader = csv.reader(text.splitlines(keepends=True))
+    header = next(reader, None)
+    if header is None:
+        return []
+    cols = [h.strip().lower() for h in header]
+    missing = [c for c in FINDINGS_COLUMNS if c not in cols]
+    if missing:
+        raise InputError(f"{p}, line 1: missing column(s) {', '.join(missing)}; the findings "
+                         f"file needs {', '.join(FINDINGS_COLUMNS)} (found {', '.join(cols)})")
+    out: list[AnalystFinding] = []
+    seen: dict[str, int] = {}
+    for row in reader:
+        line = reader.line_num
+        if not any(c.strip() for c in row):
+            continue
+        rec = {c: (row[i].strip() if i < len(row) else "") for i, c in enumerate(cols)}
+        action = rec["action"].lower() or "keep"
+        if action not in FINDINGS_ACTIONS:
+            raise InputError(f"{p}, line {line}, column action: {rec['action']!r} is not an "
+                             f"action; use one of {', '.join(FINDINGS_ACTIONS)}")
+        fid = rec["id"] or f"analyst-{line}"
+        if fid in seen:
+            raise InputError(f"{p}, line {line}, column id: {fid!r} is also on line "
+                             f"{seen[fid]}; give each finding its own id")
+        seen[fid] = line
+        if action in ("edit", "add") and not rec["text"]:
+            raise InputError(f"{p}, line {line}, column text: empty; an {action!r} row needs "
+                             "the finding's text")
+        out.append(AnalystFinding(fid, action, rec["section"] or "summary", rec["text"],
+                                  rec["cite"], line))
+    return out
+
+
+def apply_analyst_findings(auto: Sequence[Finding], rows: Sequence[AnalystFinding]
+                           ) -> list[Finding]:
+    """The findings to publish: the automatic ones, edited or dropped as the analyst said,
+    then the analyst's own (``add``) in file order. A row for an id the build no longer makes
+    is ignored (it stays in the file)."""
+    by_id = {r.id: r for r in rows}
+    out: list[Finding] = []
+    for f in auto:
+        r = by_id.get(f.id)
+        if r is None or r.action == "keep":
+            out.append(f)
+        elif r.action == "edit":
+            out.append(Finding(f.id, r.text, r.cite or f.cite, "analyst", f.section))
+    out.extend(Finding(r.id, r.text, r.cite, "analyst", r.section)
+               for r in rows if r.action == "add")
+    return out
+
+
+def findings_file_text(auto: Sequence[Finding], rows: Sequence[AnalystFinding]) -> str:
+    """The findings file to write back: every automatic finding (action keep, or the
+    analyst's edit/drop with their text), then rows for ids no longer built and the analyst's
+    own, so nothing the analyst wrote is lost."""
+    import csv
+    import io
+
+    by_id = {r.id: r for r in rows}
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(FINDINGS_COLUMNS)
+    built = set()
+    for f in auto:
+        built.add(f.id)
+        r = by_id.get(f.id)
+        if r is not None and r.action in ("edit", "drop"):
+            w.writerow([f.id, r.action, f.section, r.text or f.text, r.cite or f.cite])
+        else:
+            w.writerow([f.id, "keep", f.section, f.text, f.cite])
+    for r in rows:
+        if r.id not in built:
+            w.writerow([r.id, r.action, r.section, r.text, r.cite])
+    return buf.getvalue()

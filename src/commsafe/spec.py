@@ -11,7 +11,7 @@ Layout::
     interventions = "interventions.csv"      # optional
     [partnership]  name, area                # area: CSP or district code or name
     [period]       assessed = "2024/25" | "2024"  or  rolling = "2025-03";  compare (optional)
-    [thresholds]   min_base (5), suppression (5)
+    [thresholds]   min_base (5), suppression (5), protected (categories suppressed)
     [data]         police_uk = [...], datasets = [{data, mapping}], reference = [...]
     [outputs]      geography = "ward" | "lsoa"
     [[priorities]] name, rationale, owner, categories
@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from commsafe.disclosure import DEFAULT_PROTECTED
 from commsafe.errors import FileFormatError, InputError
 from commsafe.periods import (
     Period,
@@ -156,6 +157,7 @@ class Spec:
     compare: Period
     min_base: int = DEFAULT_MIN_BASE
     suppression: int = DEFAULT_SUPPRESSION
+    protected: tuple[str, ...] = DEFAULT_PROTECTED
     police_uk: tuple[Path, ...] = ()
     datasets: tuple[Dataset, ...] = ()
     reference: tuple[Path, ...] = ()
@@ -175,7 +177,7 @@ _KEYS: Final[dict[str, tuple[str, ...]]] = {
             "recommendations", "interventions"),
     "partnership": ("name", "area"),
     "period": ("assessed", "rolling", "compare"),
-    "thresholds": ("min_base", "suppression"),
+    "thresholds": ("min_base", "suppression", "protected"),
     "data": ("police_uk", "datasets", "reference"),
     "dataset": ("data", "mapping"),
     "outputs": ("geography",),
@@ -364,6 +366,16 @@ def load_spec(path: str | os.PathLike[str]) -> Spec:
     r.check_keys(thr, "thresholds", "[thresholds]")
     min_base = r.integer(thr, "min_base", "thresholds.min_base", DEFAULT_MIN_BASE)
     suppression = r.integer(thr, "suppression", "thresholds.suppression", DEFAULT_SUPPRESSION)
+    if suppression < 1:
+        raise r.error("thresholds.suppression", f"is {suppression}; give a count of 1 or more "
+                      "(1 suppresses nothing)")
+    protected = DEFAULT_PROTECTED
+    if "protected" in thr:
+        value = thr["protected"]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise r.error("thresholds.protected", f"must be a list of category names, not "
+                          f"{value!r}; e.g. protected = [\"Sexual offences\", \"Domestic abuse\"]")
+        protected = tuple(v.strip() for v in value if v.strip())
 
     data = r.table(raw, "data", "data")
     r.check_keys(data, "data", "[data]")
@@ -417,7 +429,7 @@ def load_spec(path: str | os.PathLike[str]) -> Spec:
 
     return Spec(
         partnership_name=name, area=area, assessed=assessed, compare=compare,
-        min_base=min_base, suppression=suppression, police_uk=police_uk,
+        min_base=min_base, suppression=suppression, protected=protected, police_uk=police_uk,
         datasets=tuple(datasets), reference=reference, geography=geography,
         priorities=priorities, schedule=tuple(schedule),
         recommendations=optional["recommendations"], interventions=optional["interventions"],
@@ -569,6 +581,10 @@ def render_spec(spec: Spec, base: str | os.PathLike[str] | None = None) -> str:
         f"min_base = {spec.min_base}",
         "# Counts below this are suppressed in published outputs.",
         f"suppression = {spec.suppression}",
+        "# Categories whose small counts are suppressed (with enough other cells that they",
+        "# cannot be worked out from totals). police.uk's 'Violence and sexual offences' is",
+        "# not protected by default; add it here if your tables need it.",
+        f"protected = {_list(list(spec.protected))}",
         "",
         "# Input data.",
         "[data]",

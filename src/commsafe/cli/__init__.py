@@ -9,7 +9,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from commsafe.cli import charts, data, maps, profiles, tables  # noqa: F401  (registers commands)
+from commsafe.cli import (  # noqa: F401  (registers commands)
+    charts,
+    data,
+    maps,
+    profiles,
+    report,
+    tables,
+)
 from commsafe.cli._common import app, err
 from commsafe.errors import CommsafeError
 

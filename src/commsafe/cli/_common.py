@@ -191,14 +191,9 @@ def _chart_scope(st: Any, area: str | None, level: str | None,
 
 
 def _source_line(st: Any, where: str | None) -> str:
-    from commsafe.measures.counts import events_view_sql
+    from commsafe.measures.areas import source_line
 
-    view = events_view_sql().replace("SELECT ", "SELECT e.reported_by AS _by, ", 1)
-    forces = [r[0] for r in st.con.execute(
-        f"SELECT DISTINCT _by FROM ({view}) v WHERE _by IS NOT NULL AND ({where or 'TRUE'}) "
-        "ORDER BY 1").fetchall()]
-    who = ", ".join(forces[:3]) + (" and others" if len(forces) > 3 else "")
-    return f"Source: police.uk street-level crime and ASB data{', ' + who if who else ''}; commsafe"
+    return source_line(st, where)
 
 
 # --- map -----------------------------------------------------------------------------------
@@ -210,21 +205,9 @@ class Scheme(StrEnum):
 
 def _outline(st: Any, within: Any) -> Any:
     """District boundaries inside ``within`` (a CSP or district), or None."""
-    from commsafe.spatial.hotspots import store_polygons
+    from commsafe.spatial.hotspots import district_outline
 
-    if within is None or within.level not in ("csp", "district", "pfa"):
-        return None
-    if within.level == "district":
-        codes = [within.code]
-    else:
-        codes = [r[0] for r in st.con.execute(
-            "SELECT DISTINCT from_code FROM area_links WHERE from_type = 'district' "
-            "AND to_type = ? AND to_code = ?", [within.level, within.code]).fetchall()]
-    try:
-        outline = store_polygons(st.con, "district", codes)
-    except CommsafeError:
-        return None
-    return outline if len(outline) else None
+    return district_outline(st.con, within)
 
 
 def _ensure_dir(path: Path) -> Path:

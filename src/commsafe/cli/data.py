@@ -395,7 +395,8 @@ def init(
     store: StoreOpt = None,
 ) -> None:
     """Write a commented commsafe.toml for a partnership that builds straight away, with two
-    starting priorities chosen from the data in the store (announced)."""
+    starting priorities chosen from the data (announced). The data and reference files named
+    are loaded into the store first (only what is new)."""
     from commsafe.errors import ReferenceDataError
     from commsafe.measures.counts import count_events, events_view_sql
     from commsafe.reference.areas import find_area
@@ -404,6 +405,21 @@ def init(
 
     name, code, counts = csp, csp, {}
     path = _store_path(store)
+    with open_store(path) as st:  # load what is new, so priorities come from the data
+        from commsafe.store.ingest import ingest as run_ingest
+
+        if reference:
+            from commsafe.reference.loader import load_reference
+
+            load_reference(st, list(reference))
+        result = run_ingest(st, list(data))
+        new = sum(r.rows_loaded for r in result.loads if r.status in ("loaded", "revised"))
+        if new:
+            err.print(f"[dim]note:[/dim] loaded {new:,} new police.uk rows into {path}",
+                      soft_wrap=True)
+        for failure in result.failures[:3]:
+            err.print(f"[yellow]warning:[/yellow] {failure.path}: {failure.message}",
+                      soft_wrap=True)
     if path.exists():
         with open_store(path, read_only=True) as st:
             try:

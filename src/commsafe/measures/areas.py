@@ -462,3 +462,15 @@ def data_quality(store: Store, *, period: Period, categories: Sequence[str] | No
     return QualityNote(total=total, no_location=no_loc, unresolved=unres,
                        share_no_location=share_no, share_unresolved=share_un, text=text,
                        forces=forces, scope=scope)
+
+
+def source_line(store: Store, where: str | None) -> str:
+    """The source line under a chart or map: police.uk and the forces whose records it used."""
+    from commsafe.measures.counts import events_view_sql
+
+    view = events_view_sql().replace("SELECT ", "SELECT e.reported_by AS _by, ", 1)
+    forces = [r[0] for r in store.con.execute(
+        f"SELECT DISTINCT _by FROM ({view}) v WHERE _by IS NOT NULL AND ({where or 'TRUE'}) "
+        "ORDER BY 1").fetchall()]
+    who = ", ".join(forces[:3]) + (" and others" if len(forces) > 3 else "")
+    return f"Source: police.uk street-level crime and ASB data{', ' + who if who else ''}; commsafe"

@@ -254,6 +254,11 @@ def performance_table(*, store: Store | None = None, counts: CountsTable | None 
     _check_periods(chosen, data, "--periods")
     if spec.compare:
         compare = spec.compare
+    elif len(chosen) >= 2 and not {chosen[-2].label, chosen[-1].label} <= present:
+        compare = None
+        absent = [p.label for p in chosen[-2:] if p.label not in present]
+        notes.append(f"no change shown: {' and '.join(absent)} ha{'ve' if len(absent) > 1 else 's'}"
+                     " no data loaded")
     elif len(chosen) >= 2:
         compare = (chosen[-2], chosen[-1])
         notes.append(f"compare: {compare[0].label} with {compare[1].label} (the last two "

@@ -672,3 +672,23 @@ def store_polygons(con: Any, area_type: str,
                      + (" …" if len(missing) > 5 else ""))
     gdf.attrs["notes"] = notes
     return gdf
+
+
+def district_outline(con: Any, within: Any) -> gpd.GeoDataFrame | None:
+    """Boundaries of the districts inside ``within`` (an Area: CSP, district or PFA), or None
+    when there is no such area or no district boundary is loaded."""
+    from commsafe.errors import CommsafeError
+
+    if within is None or within.level not in ("csp", "district", "pfa"):
+        return None
+    if within.level == "district":
+        codes = [within.code]
+    else:
+        codes = [r[0] for r in _connection(con).execute(
+            "SELECT DISTINCT from_code FROM area_links WHERE from_type = 'district' "
+            "AND to_type = ? AND to_code = ?", [within.level, within.code]).fetchall()]
+    try:
+        outline = store_polygons(con, "district", codes)
+    except CommsafeError:
+        return None
+    return outline if len(outline) else None

@@ -1,0 +1,68 @@
+"""The assessment: `commsafe build`."""
+
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from commsafe.cli._common import QuietOpt, StoreOpt, _store_path, app, err, out
+
+
+@app.command("build")
+def build(
+    spec: Annotated[Path, typer.Option(
+        "--spec", help="The spec (commsafe.toml, or the folder holding it).")] =
+    Path("commsafe.toml"),
+    out_dir: Annotated[Path, typer.Option(
+        "--out", help="Folder for the build; it goes in OUT/<assessment-id>/.")] = Path("out"),
+    kind: Annotated[str, typer.Option(
+        help="assessment (the full strategic assessment) or monitoring (the shorter, "
+             "trend-focused quarterly report).")] = "assessment",
+    store: StoreOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Build the assessment the spec describes: load what is new, compute every measure, and
+    write assessment.html, .pdf and .docx, tables.xlsx, data/*.csv, figures (PNG and SVG),
+    manifest.json and changes-since-last-build.md into OUT/<assessment-id>/. A failed build
+    leaves the previous outputs in place."""
+    from commsafe.report.build import build as run_build
+
+    status = None if quiet or not err.is_terminal else err.status("build")
+
+    def stage(name: str) -> None:
+        if status is not None:
+            status.update(f"[bold]build[/bold]: {name}")
+        elif not quiet:
+            err.print(f"[dim]stage:[/dim] {name}")
+
+    if status is not None:
+        status.start()
+    try:
+        result = run_build(spec, out_dir, store_path=_store_path(store), kind=kind,
+                           stage=stage)
+    finally:
+        if status is not None:
+            status.stop()
+    if quiet:
+        out.print(str(result.out_dir))
+        return
+    for note in result.notes:
+        err.print(f"[dim]note:[/dim] {note}", soft_wrap=True)
+    for what, n in result.loaded.items():
+        out.print(f"{what}: {n:,}")
+    out.print(f"built {result.out_dir} in {sum(result.timings.values()):.1f} s "
+              f"({', '.join(f'{k} {v:.1f}' for k, v in result.timings.items())})")
+    for key in ("html", "pdf", "docx", "xlsx", "manifest", "changes"):
+        if key in result.files:
+            out.print(f"  {key:9} {result.files[key]}")
+    out.print(f"  {'tables':9} {result.out_dir / 'data'}")
+    out.print(f"  {'figures':9} {result.out_dir / 'figures'}")
+    if result.changes:
+        out.print(f"{result.changes:,} published figure(s) changed since the last build: see "
+                  "changes-since-last-build.md")
+    if result.findings_file is not None:
+        out.print(f"findings file (edit, drop or add findings, then build again): "
+                  f"{result.findings_file}")

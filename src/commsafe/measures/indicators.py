@@ -1,0 +1,196 @@
+"""Counts of one area by category and month, and priority indicators measured against targets.
+
+:class:`AreaMonthly` reads an area's events once (category × month, one query) and answers
+every "how many of these types in that period" a build asks; a period is *available* only
+when every one of its months has data for every force covering the area (a month without
+data is never a zero).
+
+:func:`evaluate_indicator` measures an indicator of a priority (``count``, ``rate`` per 1,000
+residents, or ``share`` of all crime) in the period assessed and checks its target:
+
+* ``below_average:N`` — on track when the value is below the average of the N periods before
+  (of those with data; with none, "no data");
+* ``change:P`` — on track when the % change on the comparison period is at most P
+  (``change:-5`` asks for a fall of 5% or more);
+* ``no_significant_increase`` — on track unless the count rose by more than chance
+  (exact conditional test, :func:`commsafe.measures.significance.change_test`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+
+from commsafe import periods
+from commsafe.measures.counts import events_view_sql
+from commsafe.measures.intervals import rate_per_1000
+from commsafe.measures.rounding import round_half_away
+from commsafe.measures.significance import ChangeTest, change_test
+from commsafe.periods import Period
+from commsafe.reference.areas import Area
+from commsafe.store import Store
+from commsafe.taxonomy import ASB
+
+__all__ = ["AreaMonthly", "IndicatorResult", "evaluate_indicator", "history"]
+
+ON_TRACK, OFF_TRACK, NO_DATA = "on track", "off track", "no data"
+
+
+@dataclass
+class AreaMonthly:
+    """Events of one area by category and month (``frame``: category, month, count) and the
+    months with data for every force covering it (``covered``)."""
+
+    frame: pd.DataFrame
+    covered: set[date]
+
+    @classmethod
+    def read(cls, store: Store, within: Area) -> AreaMonthly:
+        from commsafe.measures.areas import months_with_data
+
+        frame = store.con.sql(
+            f"SELECT category, month_start AS month, count(*) AS count "
+            f"FROM ({events_view_sql()}) v WHERE {within.level} = $code GROUP BY ALL",
+            params={"code": within.code}).df()
+        frame["month"] = [periods.as_month(m) for m in frame["month"]]
+        return cls(frame, months_with_data(store, within=within))
+
+    def available(self, period: Period) -> bool:
+        return all(m in self.covered for m in period.months())
+
+    def months(self) -> list[date]:
+        return sorted(self.covered)
+
+    def count(self, categories: Sequence[str] | None, period: Period) -> int | None:
+        """Events of ``categories`` (None: all crime, ASB excluded) in ``period``; None when
+        any month of the period has no data."""
+        if not self.available(period):
+            return None
+        f = self.frame
+        sel = f["month"].between(period.start, period.end)
+        if categories is None:
+            sel &= f["category"] != ASB
+        else:
+            sel &= f["category"].isin(list(categories))
+        return int(f.loc[sel, "count"].sum())
+
+    def monthly(self, categories: Sequence[str] | None) -> pd.DataFrame:
+        """month, count for every covered month (0 where none): the input of trend charts."""
+        f = self.frame
+        sel = f["category"] != ASB if categories is None else f["category"].isin(
+            list(categories))
+        got = f[sel].groupby("month")["count"].sum()
+        months = self.months()
+        return pd.DataFrame({"month": months,
+                             "count": [int(got.get(m, 0)) for m in months]})
+
+
+def history(period: Period, n: int) -> list[Period]:
+    """The ``n`` periods of the same kind before ``period``, oldest first."""
+    out: list[Period] = []
+    p = period
+    for _ in range(n):
+        p = periods.previous_period(p)
+        out.append(p)
+    return out[::-1]
+
+
+@dataclass(frozen=True)
+class IndicatorResult:
+    """An indicator measured: ``value`` in the period assessed, ``baseline`` what the target
+    compares it with (the average, or the comparison period's value), ``status`` one of
+    "on track", "off track", "no data", and ``detail`` saying why in words."""
+
+    name: str
+    measure: str
+    target: str
+    value: float | None
+    baseline: float | None
+    status: str
+    detail: str
+    count: int | None
+    compare_count: int | None
+    test: ChangeTest | None
+
+
+def _value(measure: str, count: int | None, total: int | None,
+           population: float | None) -> float | None:
+    if count is None:
+        return None
+    if measure == "count":
+        return float(count)
+    if measure == "rate":
+        return rate_per_1000(count, population) if population else None
+    if not total:
+        return None
+    return 100.0 * count / total
+
+
+def _show(measure: str, value: float | None) -> str:
+    if value is None:
+        return "no data"
+    if measure == "count":
+        return f"{int(value):,}"
+    if measure == "rate":
+        return f"{round_half_away(value, 1):,.1f} per 1,000"
+    return f"{round_half_away(value, 1):.1f}% of all crime"
+
+
+def evaluate_indicator(data: AreaMonthly, *, name: str, measure: str,
+                       categories: Sequence[str], target_kind: str,
+                       target_value: float | None, assessed: Period, compare: Period,
+                       population: dict[int, float | None],
+                       alpha: float = 0.05) -> IndicatorResult:
+    """Measure one indicator and check its target (see the module docstring).
+    ``population`` maps a period's start year to the area's residents (rates only)."""
+    def measured(p: Period) -> tuple[int | None, float | None]:
+        c = data.count(categories, p)
+        return c, _value(measure, c, data.count(None, p), population.get(p.start.year))
+
+    count, value = measured(assessed)
+    c_count, c_value = measured(compare)
+    shown = (int(target_value) if target_value is not None
+             and float(target_value).is_integer() else target_value)
+    target = target_kind if target_value is None else f"{target_kind}:{shown}"
+    test = change_test(c_count, count, alpha=alpha) if (
+        count is not None and c_count is not None) else None
+
+    def result(baseline: float | None, status: str, detail: str) -> IndicatorResult:
+        return IndicatorResult(name, measure, target, value, baseline, status, detail, count,
+                               c_count, test)
+
+    if value is None:
+        return result(None, NO_DATA, f"{assessed.label}: not every month has data")
+    if target_kind == "below_average":
+        years = int(target_value or 5)
+        earlier = [v for p in history(assessed, years) if (v := measured(p)[1]) is not None]
+        if not earlier:
+            return result(None, NO_DATA, f"no earlier period of the {years} before "
+                          f"{assessed.label} has data, so there is no average to compare with")
+        average = sum(earlier) / len(earlier)
+        span = (f"the average of {len(earlier)} earlier period"
+                f"{'s' if len(earlier) != 1 else ''}"
+                + (f" (of the {years} asked for, the rest have no data)"
+                   if len(earlier) < years else ""))
+        status = ON_TRACK if value < average else OFF_TRACK
+        return result(average, status, f"{_show(measure, value)} against {span}: "
+                      f"{_show(measure, average)}")
+    if c_value is None:
+        return result(None, NO_DATA, f"the comparison period {compare.label} has no data")
+    if target_kind == "change":
+        if not c_value:
+            return result(c_value, NO_DATA, f"{compare.label} is zero: no % change")
+        pct = 100.0 * (value - c_value) / c_value
+        goal = float(target_value or 0)
+        status = ON_TRACK if pct <= goal else OFF_TRACK
+        return result(c_value, status, f"{int(round_half_away(pct)):+d}% on {compare.label} "
+                      f"({_show(measure, c_value)} → {_show(measure, value)}); target "
+                      f"{int(goal) if goal.is_integer() else goal:+}%")
+    assert test is not None
+    rose = test.significant and test.direction == "increase"
+    status = OFF_TRACK if rose else ON_TRACK
+    return result(c_value, status, f"{test.before:,} in {compare.label} → {test.after:,} in "
+                  f"{assessed.label}: {test.words}")

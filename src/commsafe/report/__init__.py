@@ -1,0 +1,1 @@
+"""The assessment document: assembled from measures, written as HTML, PDF and Word."""

@@ -1,0 +1,777 @@
+"""The strategic assessment's content: every table, figure and finding, in document order.
+
+:func:`assemble` reads the store for the spec's area and period, publishes the tables and
+figures (:class:`~commsafe.report.publish.Publisher`) and returns the
+:class:`~commsafe.report.model.Document`. The structure follows published CSP assessments:
+
+* document details and contents;
+* **executive summary**: summary, key findings, recommendations;
+* **background**: crime by year (count and rate), the change on the comparison period by
+  crime type;
+* **one chapter per priority**: indicators against targets (on/off track), the monthly trend,
+  the performance sub-table, where (ward rates, map, hotspots) and when, partner data,
+  interventions and their measured outcomes;
+* **appendices**: the full performance table (5 years, average, change, significance), maps,
+  the recommendations register, data sources and caveats, glossary.
+
+``kind="monitoring"`` gives the quarterly monitoring variant: summary, indicators, trends,
+data quality. Numbers come from :mod:`commsafe.measures` and sentences from
+:mod:`commsafe.findings`; this module only chooses and orders them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from commsafe import __version__
+from commsafe.errors import InputError
+from commsafe.findings import (
+    Finding,
+    change_sentence,
+    subject_for,
+    top_areas_sentence,
+)
+from commsafe.measures.indicators import AreaMonthly, IndicatorResult, evaluate_indicator, history
+from commsafe.measures.rounding import round_half_away
+from commsafe.periods import Period
+from commsafe.reference.areas import Area
+from commsafe.report.model import Bullets, Document, Figure, Paragraph, Section, Status, Table
+from commsafe.report.publish import Publisher
+from commsafe.spec import Priority, Spec
+from commsafe.store import Store
+from commsafe.taxonomy import CRIME_TYPES
+
+__all__ = ["Assembled", "assemble", "slug"]
+
+HISTORY_YEARS = 5
+ALL_CRIME = "All crime"
+GLOSSARY: tuple[tuple[str, str], ...] = (
+    ("ASB", "Anti-social behaviour: incidents recorded by the police that are not crimes."),
+    ("CSP", "Community Safety Partnership: the statutory partnership of police, council, "
+            "fire, health and probation services for an area (Crime and Disorder Act 1998)."),
+    ("Gi* hotspot", "An area whose count, together with its neighbours', is higher (hot) or "
+                    "lower (cold) than chance would give, by the Getis-Ord Gi* statistic "
+                    "with a false discovery rate correction."),
+    ("LSOA", "Lower layer Super Output Area: a census area of about 1,500 residents."),
+    ("No calc", "A percentage change not calculated because the earlier count is below the "
+                "minimum base."),
+    ("p-value", "The chance of a change at least as large as the one seen if the underlying "
+                "rate had not changed (exact conditional test for two Poisson counts). A "
+                "change is called statistically significant when p < 0.05."),
+    ("Rate per 1,000", "Events per 1,000 residents (ONS population estimates), so that "
+                       "areas of different size can be compared."),
+    ("Ward", "An electoral ward of the local authority (ONS boundaries)."),
+    ("<5 and [c]", "Disclosure control: small counts of sensitive offences are shown as <5, "
+                   "and other cells as [c] so that they cannot be worked out from totals."),
+)
+
+
+def slug(text: str) -> str:
+    """A file-name-safe lower-case id: 'Cambridge City CSP' → 'cambridge-city-csp'."""
+    s = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return s or "assessment"
+
+
+@dataclass
+class Assembled:
+    """The document and what the build needs to write beside it."""
+
+    document: Document
+    publisher: Publisher
+    findings: list[Finding]
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Context:
+    store: Store
+    spec: Spec
+    area: Area
+    data: AreaMonthly
+    pub: Publisher
+    source: str
+    population: dict[int, float | None]
+    kind: str
+    registers: Any = None
+    notes: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    quality: Any = None
+
+    def scope(self) -> str:
+        return f"{self.area.level} = '{self.area.code}'"
+
+
+# --------------------------------------------------------------------------- helpers
+
+def _population(store: Store, area: Area, years: Sequence[int]) -> tuple[
+        dict[int, float | None], list[str]]:
+    from commsafe.reference.areas import area_population
+
+    out: dict[int, float | None] = {}
+    notes: list[str] = []
+    for y in sorted(set(years)):
+        pop = area_population(store.con, area.level, y)
+        value = pop.get(area.code)
+        out[y] = float(value) if value is not None else None
+        if pop.note and pop.note not in notes:
+            notes.append(pop.note)
+    return out, notes
+
+
+def _history_periods(spec: Spec) -> list[Period]:
+    return [*history(spec.assessed, HISTORY_YEARS - 1), spec.assessed]
+
+
+def _fmt(n: int | None) -> str:
+    return "no data" if n is None else f"{n:,}"
+
+
+def _pct(a: int, b: int) -> int | None:
+    return None if a == 0 else int(round_half_away(100 * (b - a) / a))
+
+
+def _change_rows(ctx: _Context, categories: Sequence[str]) -> pd.DataFrame:
+    """category, compare, assessed, change, pct_change, p_value, significant, average."""
+    from commsafe.measures.significance import change_test
+
+    spec = ctx.spec
+    earlier = history(spec.assessed, HISTORY_YEARS)
+    rows = []
+    for c in categories:
+        cats = None if c == ALL_CRIME else [c]
+        a = ctx.data.count(cats, spec.compare)
+        b = ctx.data.count(cats, spec.assessed)
+        avail = [v for p in earlier if (v := ctx.data.count(cats, p)) is not None]
+        row: dict[str, Any] = {"category": c, spec.compare.label: a,
+                               spec.assessed.label: b,
+                               "average": (round_half_away(sum(avail) / len(avail), 1)
+                                           if avail else None),
+                               "change": None, "pct_change": None, "p_value": None,
+                               "significant": None}
+        if a is not None and b is not None:
+            t = change_test(a, b)
+            row.update(change=b - a,
+                       pct_change=("No calc" if a < spec.min_base else _pct(a, b)),
+                       p_value=t.p_value, significant=t.words)
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    for col in (spec.compare.label, spec.assessed.label, "change"):
+        frame[col] = frame[col].astype("Int64")
+    frame.attrs["average_years"] = sum(1 for p in earlier if ctx.data.available(p))
+    return frame
+
+
+_LABELS = {"category": "Crime type", "average": "Average", "change": "Change",
+           "pct_change": "% change", "p_value": "p-value", "significant": "Significance",
+           "area_name": "Area", "area_code": "Code", "count": "Count",
+           "population": "Residents", "rate_per_1000": "Rate per 1,000", "rank": "Rank",
+           "share": "Share"}
+
+
+def _derived_of(periods_: Sequence[str], compare: Sequence[str]) -> dict[str, list[str]]:
+    return {"average": list(periods_), "change": list(compare),
+            "pct_change": list(compare), "p_value": list(compare),
+            "significant": list(compare)}
+
+
+# --------------------------------------------------------------------------- sections
+
+def _details(ctx: _Context, built: date) -> list[tuple[str, str]]:
+    spec = ctx.spec
+    last = max(ctx.data.covered) if ctx.data.covered else None
+    return [
+        ("Title", _title(spec, ctx.kind)),
+        ("Date", f"{built:%-d %B %Y}"),
+        ("Period", f"{spec.assessed.label} ({spec.assessed.start:%B %Y} to "
+                   f"{spec.assessed.end:%B %Y}), compared with {spec.compare.label}"),
+        ("Produced by", f"{spec.partnership_name}, with commsafe {__version__}"),
+        ("Geographic coverage", f"{ctx.area.name or ctx.area.code} ({ctx.area.code}, "
+                                f"{ctx.area.level.upper()})"),
+        ("Data to", f"{last:%B %Y}" if last else "no data"),
+        ("Status", "Draft for analyst review (generated; edit the Word version)"),
+    ]
+
+
+def _title(spec: Spec, kind: str) -> str:
+    what = "Quarterly monitoring report" if kind == "monitoring" else "Strategic assessment"
+    return f"{spec.partnership_name}: {what} {spec.assessed.label}"
+
+
+def _overview(ctx: _Context, sec: Section) -> Table:
+    """Total crime by year, count and rate (background)."""
+    spec = ctx.spec
+    rows = []
+    for p in _history_periods(spec):
+        n = ctx.data.count(None, p)
+        pop = ctx.population.get(p.start.year)
+        rate = (round_half_away(1000 * n / pop, 1) if n is not None and pop else None)
+        rows.append({"period": p.label, "count": n, "population": pop,
+                     "rate_per_1000": rate})
+    frame = pd.DataFrame(rows)
+    frame["count"] = frame["count"].astype("Int64")
+    frame["population"] = frame["population"].astype("Int64")
+    table = ctx.pub.table(
+        "overview_by_year", frame, title=f"All crime by year: count and rate per 1,000 "
+        f"residents, {ctx.area.name}", keys=["period"],
+        query={"measure": "count and rate per 1,000 by year", "area": ctx.area.code,
+               "periods": list(frame["period"])},
+        labels={"period": "Period", **_LABELS}, source=ctx.source,
+        notes=["Blank: no data loaded for that period (never zero)."])
+    sec.add(table)
+    if frame["count"].notna().sum() >= 1:
+        from commsafe.outputs.charts import count_rate_chart
+
+        chart = frame.dropna(subset=["count"]).assign(complete=True)
+
+        def draw(stem: Path) -> list[Path]:
+            return count_rate_chart(chart, title=f"All crime, {ctx.area.name}: count and "
+                                    "rate per 1,000 residents", source=ctx.source,
+                                    out_stem=stem)
+        try:
+            sec.add(ctx.pub.figure("overview_count_rate", draw, caption="All crime by year: "
+                                   "count and rate per 1,000 residents",
+                                   alt=f"Bar and line chart of all crime by year in "
+                                       f"{ctx.area.name}; the figures are in Table "
+                                       f"{table.number}.",
+                                   query={"figure": "count and rate by year"},
+                                   source=ctx.source))
+        except InputError as exc:  # a chart that cannot be drawn is noted, not fatal
+            ctx.notes.append(f"overview chart not drawn: {exc}")
+    return table
+
+
+def _change_table(ctx: _Context, sec: Section) -> tuple[Table, pd.DataFrame]:
+    spec = ctx.spec
+    frame = _change_rows(ctx, [ALL_CRIME, *CRIME_TYPES])
+    years = frame.attrs["average_years"]
+    pair = [spec.compare.label, spec.assessed.label]
+    table = ctx.pub.table(
+        "change_by_type", frame,
+        title=f"Crime by type: {spec.assessed.label} compared with {spec.compare.label}",
+        keys=["category"], query={"measure": "change by crime type", "area": ctx.area.code,
+                                  "compare": pair, "min_base": spec.min_base},
+        labels=_LABELS, source=ctx.source, value_columns=pair, category_column="category",
+        total_rows=[ALL_CRIME], derived=_derived_of(pair, pair),
+        emphasis=[c == ALL_CRIME for c in frame["category"]],
+        notes=[f"Average: of the {years} earlier period(s) with data, of the "
+               f"{HISTORY_YEARS} before {spec.assessed.label}.",
+               f"'No calc': % change not given when the earlier count is below "
+               f"{spec.min_base}.", "Significance: exact conditional test, p < 0.05."])
+    sec.add(table)
+    return table, frame
+
+
+def _change_findings(ctx: _Context, frame: pd.DataFrame, table: Table, *,
+                     section: str = "summary", only_significant: bool = True) -> list[Finding]:
+    spec = ctx.spec
+    out: list[Finding] = []
+    years = int(frame.attrs.get("average_years", 0))
+    for _, r in frame.iterrows():
+        a, b = r[spec.compare.label], r[spec.assessed.label]
+        if pd.isna(a) or pd.isna(b) or r["p_value"] is None or pd.isna(r["p_value"]):
+            continue
+        significant = str(r["significant"]).startswith("significant")
+        if only_significant and not significant:
+            continue
+        if ctx.pub.rules.is_protected(r["category"]) and min(a, b) < ctx.pub.rules.threshold:
+            continue  # never word a count disclosure control would hide
+        pct = r["pct_change"] if isinstance(r["pct_change"], int) else None
+        text = change_sentence(str(r["category"]), int(a), int(b), pct=pct,
+                               p_value=float(r["p_value"]), significant=significant,
+                               average=(None if pd.isna(r["average"]) else float(r["average"])),
+                               average_years=years or None, min_base=spec.min_base)
+        out.append(Finding(f"change:{slug(str(r['category']))}:{section}", text, table.id,
+                           "change", section))
+    return out
+
+
+def _priority_chapter(ctx: _Context, pr: Priority, number: int) -> Section:
+    spec = ctx.spec
+    key = f"priority-{number}"
+    sec = Section(key, f"Priority {number}: {pr.name}")
+    if pr.rationale:
+        sec.add(Paragraph(pr.rationale, "lead"))
+    if pr.owner:
+        sec.add(Paragraph(f"Lead: {pr.owner}.", "note"))
+    subject = subject_for(list(pr.categories))[0]
+    # indicators
+    ind_sec = sec.sub(f"{key}-indicators", "Measures of success")
+    results: list[IndicatorResult] = []
+    for ind in pr.indicators:
+        res = evaluate_indicator(ctx.data, name=ind.name, measure=ind.measure,
+                                 categories=ind.categories, target_kind=ind.target.kind,
+                                 target_value=ind.target.value, assessed=spec.assessed,
+                                 compare=spec.compare, population=ctx.population)
+        results.append(res)
+        value = res.value
+        shown = ("no data" if value is None else
+                 f"{int(value):,}" if ind.measure == "count" else
+                 f"{round_half_away(value, 1):,.1f}")
+        if ctx.pub.rules.is_protected(pr.name) and res.count is not None \
+                and 0 < res.count < ctx.pub.rules.threshold:
+            shown = ctx.pub.rules.primary_mark
+        ind_sec.add(Status(ind.name, _target_words(ind.target.kind, ind.target.value),
+                           shown, res.status, res.detail))
+    if results:
+        frame = pd.DataFrame([{"indicator": r.name, "measure": r.measure,
+                               "target": r.target, "value": r.value, "baseline": r.baseline,
+                               "status": r.status, "detail": r.detail} for r in results])
+        ctx.pub.table(f"{key}_indicators", frame, title=f"{pr.name}: measures of success",
+                      keys=["indicator"], query={"priority": pr.name, "measure": "indicators"},
+                      source=ctx.source)
+        for r in results:
+            if r.status == "off track":
+                ctx.findings.append(Finding(f"indicator:{slug(r.name)}",
+                                            f"{r.name} is off track: {r.detail}.", "",
+                                            "indicator", "summary"))
+    else:
+        ind_sec.add(Paragraph("No indicators are set for this priority: add measures of "
+                              "success under [[priorities.indicators]] in the spec.", "note"))
+    # trend
+    trend = sec.sub(f"{key}-trend", "Trend")
+    _trend_figure(ctx, trend, list(pr.categories), f"{key}_trend",
+                  f"{pr.name}: monthly count, {ctx.area.name}")
+    frame = _change_rows(ctx, list(pr.categories))
+    pair = [spec.compare.label, spec.assessed.label]
+    table = ctx.pub.table(
+        f"{key}_performance", frame, title=f"{pr.name}: {spec.assessed.label} compared "
+        f"with {spec.compare.label}", keys=["category"],
+        query={"priority": pr.name, "measure": "change by crime type", "compare": pair},
+        labels=_LABELS, source=ctx.source, value_columns=pair, category_column="category",
+        derived=_derived_of(pair, pair))
+    trend.add(table)
+    found = _change_findings(ctx, frame, table, section=key, only_significant=False)
+    trend.add(*found)
+    # where
+    if ctx.kind != "monitoring":
+        where = sec.sub(f"{key}-where", "Where")
+        _where(ctx, where, list(pr.categories), key, pr.name, subject)
+        _interventions(ctx, sec, pr, key)
+    return sec
+
+
+def _target_words(kind: str, value: float | None) -> str:
+    if kind == "below_average":
+        return f"Below the {int(value or 5)}-year average"
+    if kind == "change":
+        v = float(value or 0)
+        return f"{v:+g}% on the comparison period"
+    return "No statistically significant increase"
+
+
+def _trend_figure(ctx: _Context, sec: Section, categories: list[str] | None, name: str,
+                  title: str) -> None:
+    from commsafe.measures.trends import yearly_average_monthly
+    from commsafe.outputs.charts import trend_chart
+
+    monthly = ctx.data.monthly(categories)
+    if monthly.empty:
+        sec.add(Paragraph("No months with data: no trend to show.", "note"))
+        return
+    kind = ctx.spec.assessed.kind if ctx.spec.assessed.kind in (
+        "financial_year", "calendar_year") else "financial_year"
+    yearly = yearly_average_monthly(monthly, kind)
+
+    def draw(stem: Path) -> list[Path]:
+        return trend_chart(monthly, yearly, title=title, source=ctx.source, out_stem=stem)
+
+    sec.add(ctx.pub.figure(name, draw, caption=title,
+                           alt=f"Monthly bar chart: {title}. Dashed lines mark each year's "
+                               "average month; months without data are shaded.",
+                           query={"figure": "monthly trend", "categories": categories or
+                                  [ALL_CRIME], "area": ctx.area.code}, source=ctx.source))
+
+
+def _where(ctx: _Context, sec: Section, categories: list[str], key: str, name: str,
+           subject: str) -> None:
+    from commsafe.measures.rates import rates_table
+
+    spec = ctx.spec
+    level = spec.geography
+    frame = rates_table(ctx.store, level, period=spec.assessed, categories=categories,
+                        within=ctx.area)
+    if frame.empty or int(frame["count"].sum()) == 0:
+        sec.add(Paragraph(f"No {subject} in {spec.assessed.label} were placed in a "
+                          f"{level}.", "note"))
+        return
+    frame = frame.sort_values(["count", "area_code"], ascending=[False, True]).reset_index(
+        drop=True)
+    show = ["area_name", "count", "population", "rate_per_1000", "rank"]
+    table = ctx.pub.table(
+        f"{key}_{level}s", frame, title=f"{name} by {level}, {spec.assessed.label}: count and "
+        "rate per 1,000 residents", keys=["area_code"],
+        query={"priority": name, "measure": f"rates by {level}", "period": spec.assessed.label},
+        labels=_LABELS, source=ctx.source + "; ONS population", value_columns=["count"],
+        subject=categories[0] if len(categories) == 1 else None,
+        derived={"rate_per_1000": ["count"], "rate_ci_low": ["count"],
+                 "rate_ci_high": ["count"], "share": ["count"], "rank": ["count"]},
+        show=show, max_rows=10, notes=list(frame.attrs.get("notes", [])))
+    top = " ".join(
+        top_areas_sentence(frame, measure=measure, subject=subject, n=3, level=level,
+                           column=column, quantity="")
+        for measure, column in (("number", "count"),
+                                ("rate per 1,000 residents", "rate_per_1000"))
+        if frame[column].notna().any()) if not ctx.pub.rules.is_protected(name) else ""
+    if top:
+        sec.add(Paragraph(top))
+    if len(frame) and not (ctx.pub.rules.is_protected(name)):
+        _map_figure(ctx, sec, frame, level, f"{key}_map", f"{name}: rate per 1,000 residents "
+                    f"by {level}, {spec.assessed.label}", categories)
+    sec.add(table)
+    _hotspots(ctx, sec, categories, key, subject)
+
+
+def _map_figure(ctx: _Context, sec: Section, frame: pd.DataFrame, level: str, name: str,
+                title: str, categories: list[str] | None) -> None:
+    from commsafe.outputs.maps import choropleth
+    from commsafe.reference.areas import AREA_LEVELS
+    from commsafe.spatial.hotspots import district_outline, store_polygons
+
+    try:
+        shapes = store_polygons(ctx.store.con, AREA_LEVELS[level][1], list(frame["area_code"]))
+    except InputError as exc:
+        ctx.notes.append(f"{name}: no map ({exc})")
+        return
+    geo = shapes[["area_code", "geometry"]].merge(frame, on="area_code", how="inner")
+    if geo.empty:
+        return
+    outline = district_outline(ctx.store.con, ctx.area)
+    value = "rate_per_1000" if geo["rate_per_1000"].notna().any() else "count"
+
+    def draw(stem: Path) -> list[Path]:
+        return choropleth(geo, value, title=title, source=ctx.source + "; ONS boundaries and "
+                          "population", out_stem=stem, legend_title="Rate per 1,000"
+                          if value == "rate_per_1000" else "Count", outline=outline,
+                          quality_note=ctx.quality.text if ctx.quality else None,
+                          label_top=3).paths
+
+    sec.add(ctx.pub.figure(name, draw, caption=title,
+                           alt=f"Map of {title}; the figures are in the table that follows.",
+                           query={"figure": "choropleth", "level": level, "value": value,
+                                  "categories": categories or [ALL_CRIME]},
+                           source=ctx.source))
+
+
+def _hotspots(ctx: _Context, sec: Section, categories: list[str], key: str,
+              subject: str) -> None:
+    from commsafe.measures.areas import count_by_area
+    from commsafe.spatial.hotspots import gistar_polygons, store_polygons
+
+    spec = ctx.spec
+    try:
+        counts = count_by_area(ctx.store, "lsoa", period=spec.assessed, categories=categories,
+                               within=ctx.area)
+        polys = store_polygons(ctx.store.con, "lsoa21", list(counts.index))
+        if len(polys) < 10 or int(counts.sum()) < 30:
+            sec.add(Paragraph("Too few areas or events for a hotspot analysis.", "note"))
+            return
+        result = gistar_polygons(polys, {str(k): int(v) for k, v in counts.items()})
+    except InputError as exc:
+        sec.add(Paragraph(f"No hotspot analysis: {exc}", "note"))
+        return
+    hot = result.frame[result.frame["class"] == "hot"].sort_values("gi_z", ascending=False)
+    names = dict(ctx.store.con.execute(
+        "SELECT area_code, any_value(area_name) FROM areas WHERE area_type = 'lsoa21' "
+        "GROUP BY 1").fetchall())
+    if hot.empty:
+        sec.add(Paragraph(f"No LSOA is a statistically significant hotspot of {subject} in "
+                          f"{spec.assessed.label} (Getis-Ord Gi*, false discovery rate 5%)."))
+        return
+    listed = ", ".join(f"{names.get(c, c)}" for c in hot["area_code"].head(5))
+    more = f" and {len(hot) - 5} more" if len(hot) > 5 else ""
+    text = (f"{len(hot)} of {len(result.frame)} LSOAs form statistically significant "
+            f"hotspots of {subject} in {spec.assessed.label} (Getis-Ord Gi*, false discovery "
+            f"rate 5%): {listed}{more}.")
+    frame = hot[["area_code", "count", "gi_z", "p_adjusted"]].rename(
+        columns={"p_adjusted": "p_value"})
+    frame.insert(1, "area_name", [names.get(c, c) for c in frame["area_code"]])
+    frame["gi_z"] = frame["gi_z"].round(2)
+    frame["p_value"] = frame["p_value"].astype(float)
+    table = ctx.pub.table(f"{key}_hotspots", frame.reset_index(drop=True),
+                          title=f"Hotspot LSOAs: {subject}, {spec.assessed.label}",
+                          keys=["area_code"], query={"measure": "Gi* hotspots, LSOA",
+                                                     "categories": categories,
+                                                     **result.params},
+                          labels={**_LABELS, "gi_z": "Gi* z", "p_value": "p (FDR-adjusted)"},
+                          source=ctx.source, value_columns=["count"],
+                          subject=categories[0] if len(categories) == 1 else None,
+                          derived={"gi_z": ["count"], "p_value": ["count"]},
+                          max_rows=10, notes=result.notes)
+    sec.add(Paragraph(text), table)
+    ctx.findings.append(Finding(f"hotspot:{key}", text, table.id, "hotspot", key))
+
+
+def _interventions(ctx: _Context, sec: Section, pr: Priority, key: str) -> None:
+    log = ctx.registers.get("interventions") if ctx.registers else None
+    if log is None:
+        return
+    from commsafe.profiles.interventions import intervention_paragraph
+    from commsafe.reference.areas import find_area
+
+    chosen = [iv for iv in log
+              if not iv.categories or set(iv.categories) & set(pr.categories)]
+    if not chosen:
+        return
+    out = sec.sub(f"{key}-interventions", "Interventions and their outcomes")
+    for iv in chosen:
+        cats = list(iv.categories) or list(pr.categories)
+        try:
+            where = find_area(ctx.store.con, iv.area)
+            events = _monthly_events(ctx, where, cats)
+            comparison = None
+            if iv.comparison_area:
+                comparison = _monthly_events(ctx, find_area(ctx.store.con, iv.comparison_area),
+                                             cats)
+            res = iv.evaluate(events, comparison=comparison, subject=subject_for(cats)[0])
+            text = intervention_paragraph(res, subject=subject_for(cats)[0])
+        except InputError as exc:
+            text = f"Not evaluated: {exc}"
+        out.add(Paragraph(f"{iv.what} ({iv.area}, from {iv.start:%-d %B %Y})", "lead"),
+                Paragraph(text))
+
+
+def _monthly_events(ctx: _Context, where: Area, categories: list[str]) -> pd.DataFrame:
+    """month, count of ``categories`` in ``where`` for every month with data."""
+    return AreaMonthly.read(ctx.store, where).monthly(categories)
+
+
+def _recommendations(ctx: _Context, sec: Section, *, appendix: bool) -> None:
+    reg = ctx.registers.get("recommendations") if ctx.registers else None
+    if reg is None:
+        sec.add(Paragraph("No recommendations register is set: add one with "
+                          "recommendations = \"register.csv\" in the spec (columns id, date, "
+                          "document, theme, text, owner, status, due date, update).", "note"))
+        return
+    from commsafe.sources.registers import register_table, status_summary
+
+    as_of = ctx.spec.assessed.end
+    as_of = date(as_of.year + (as_of.month == 12), as_of.month % 12 + 1, 1)
+    table = register_table(reg, as_of=as_of)
+    if appendix:
+        sec.add(ctx.pub.table("recommendations", table, title="Recommendations register",
+                              keys=["id"], query={"register": str(ctx.spec.recommendations),
+                                                  "as_of": as_of.isoformat()}))
+        summary = status_summary(reg, as_of)
+        sec.add(ctx.pub.table("recommendations_status", summary,
+                              title="Recommendations by status", keys=[str(summary.columns[0])],
+                              query={"register": str(ctx.spec.recommendations)}))
+    else:
+        open_ = table[~table["status"].isin(["Complete", "Closed", "Superseded"])]
+        items = [f"{r['id']}: {r['recommendation']} ({r['status']}"
+                 + (f", owner {r['owner']}" if r.get("owner") else "") + ")"
+                 for _, r in open_.iterrows()]
+        sec.add(Bullets(tuple(items)) if items else Paragraph(
+            "Every recommendation in the register is complete or closed."))
+
+
+def _sources(ctx: _Context, sec: Section) -> None:
+    from commsafe.outputs.manifest import current_inputs
+
+    inputs = current_inputs(ctx.store)
+    frame = pd.DataFrame([{"file": Path(i.path).name, "kind": i.kind,
+                           "rows_read": i.rows_read, "rows_loaded": i.rows_loaded,
+                           "sha256": i.sha256[:12]} for i in inputs])
+    if frame.empty:
+        frame = pd.DataFrame(columns=["file", "kind", "rows_read", "rows_loaded", "sha256"])
+    frame = frame.sort_values(["kind", "file", "sha256"]).reset_index(drop=True)
+    frame["rows_read"] = frame["rows_read"].astype("Int64")
+    frame["rows_loaded"] = frame["rows_loaded"].astype("Int64")
+    sec.add(Paragraph("Every input the store held when this document was built. The full "
+                      "list with SHA-256 checksums, and every table and figure with the query "
+                      "that made it, is in manifest.json beside this document."))
+    sec.add(ctx.pub.table("sources", frame.assign(row=range(1, len(frame) + 1)),
+                          title="Data sources", keys=["row"],
+                          query={"inputs": "loads table"}, show=["file", "kind", "rows_read",
+                                                                  "rows_loaded", "sha256"],
+                          labels={"file": "File", "kind": "Kind", "rows_read": "Rows read",
+                                  "rows_loaded": "Rows loaded", "sha256": "SHA-256 (start)"},
+                          max_rows=25))
+    caveats = [
+        "police.uk data are as published by the force at the time of download and are "
+        "revised later; a rebuild lists which published figures changed "
+        "(changes-since-last-build.md).",
+        "police.uk locations are snapped to anonymous map points, so street-level detail is "
+        "approximate; areas are found from the LSOA code or the point.",
+        "Recorded crime reflects reporting and recording as well as crime: changes in "
+        "recording practice move some types (violence without injury, public order, "
+        "stalking and harassment).",
+        *ctx.notes,
+    ]
+    if ctx.quality is not None:
+        caveats.insert(0, ctx.quality.text)
+    sec.add(Bullets(tuple(caveats)))
+
+
+# --------------------------------------------------------------------------- the document
+
+def assemble(store: Store, spec: Spec, area: Area, pub: Publisher, *, kind: str = "assessment",
+             registers: dict[str, Any] | None = None, built: date | None = None,
+             analyst: Sequence[Any] = ()) -> Assembled:
+    """Compute everything and lay out the document (see the module docstring)."""
+    from commsafe.findings import apply_analyst_findings
+    from commsafe.measures.areas import data_quality, source_line
+
+    data = AreaMonthly.read(store, area)
+    if not data.available(spec.assessed):
+        have = sorted(data.covered)
+        span = (f"{have[0]:%B %Y} to {have[-1]:%B %Y} ({len(have)} months)" if have
+                else "none")
+        raise InputError(f"the period assessed, {spec.assessed.label}, does not have data "
+                         f"for every month in {area.name or area.code}. Months with data: "
+                         f"{span}. Fix: set [period] in {spec.path or 'the spec'} to a "
+                         "period inside them, or load the missing months.")
+    years = [p.start.year for p in [*history(spec.assessed, HISTORY_YEARS), spec.assessed]]
+    population, pop_notes = _population(store, area, years)
+    ctx = _Context(store, spec, area, data, pub, source_line(store, f"{area.level} = "
+                                                             f"'{area.code}'"),
+                   population, kind, registers or {}, notes=list(pop_notes))
+    ctx.quality = data_quality(store, period=spec.assessed, within=area)
+    built = built or date.today()
+
+    summary = Section("summary", "Executive summary")
+    background = Section("background", "Background")
+    overview = background.sub("overview", "Overview of crime and disorder")
+    _overview(ctx, overview)
+    changes = background.sub("changes", f"Changes since {spec.compare.label}")
+    change_table, change_frame = _change_table(ctx, changes)
+    change_findings = _change_findings(ctx, change_frame, change_table)
+    chapters = [_priority_chapter(ctx, pr, i) for i, pr in enumerate(spec.priorities, 1)]
+    _trend_figure(ctx, overview, None, "all_crime_trend",
+                  f"All crime: monthly count, {area.name}")
+
+    # quality warnings surface as findings
+    q = ctx.quality
+    if q is not None and q.total and q.share_no_location >= 0.05:
+        ctx.findings.append(Finding("quality:no-location", q.text, "", "quality", "summary"))
+    missing = [m for m in spec.compare.months() if m not in data.covered]
+    if missing:
+        ctx.findings.append(Finding(
+            "quality:compare-missing", f"The comparison period {spec.compare.label} has no "
+            f"data for {len(missing)} of its 12 months, so changes on it are not given.", "",
+            "quality", "summary"))
+
+    auto = [*change_findings, *ctx.findings]
+    findings = apply_analyst_findings(auto, list(analyst))
+    all_now = data.count(None, spec.assessed)
+    all_before = data.count(None, spec.compare)
+    pop = population.get(spec.assessed.start.year)
+    lead = (f"In {spec.assessed.label} there were {_fmt(all_now)} crimes recorded in "
+            f"{area.name}")
+    if pop and all_now is not None:
+        lead += f", {round_half_away(1000 * all_now / pop, 1):,.1f} per 1,000 residents"
+    if all_before is not None and all_now is not None:
+        lead += f", against {all_before:,} in {spec.compare.label}"
+    else:
+        lead += (f"; {spec.compare.label} has no data loaded, so there is no comparison with "
+                 "it")
+    summary.add(Paragraph(lead + ".", "lead"))
+    key = summary.sub("key-findings", "Key findings")
+    top = [f for f in findings if f.section == "summary"]
+    key.add(*(top or [Finding("none", "No statistically significant change and no "
+                               "indicator off track.", "", "quality", "summary")]))
+    rec = summary.sub("recommendations", "Recommendations")
+    _recommendations(ctx, rec, appendix=False)
+    for ch in chapters:
+        for f in findings:
+            if f.section == ch.id and f.kind == "analyst":
+                ch.add(f)
+
+    sections = [summary, background, *chapters]
+    if kind != "monitoring":
+        sections.extend(_appendices(ctx))
+    else:
+        quality = Section("data-quality", "Data quality")
+        _sources(ctx, quality)
+        sections.append(quality)
+    doc = Document(title=_title(spec, kind), subtitle=f"{area.name} ({area.code})",
+                   details=_details(ctx, built), sections=sections, kind=kind,
+                   footer=f"{spec.partnership_name} — {_title(spec, kind)}")
+    _number(doc)
+    return Assembled(doc, pub, auto, ctx.notes)
+
+
+def _number(doc: Document) -> None:
+    """Number tables and figures in the order the document shows them (ids stay as made, so
+    citations still find them)."""
+    from dataclasses import replace
+
+    counts = {"table": 0, "figure": 0}
+    for sec in doc.walk():
+        for i, block in enumerate(sec.blocks):
+            if isinstance(block, Table | Figure):
+                key = "table" if isinstance(block, Table) else "figure"
+                counts[key] += 1
+                sec.blocks[i] = replace(block, number=counts[key])
+
+
+def _appendices(ctx: _Context) -> list[Section]:
+    from commsafe.measures.performance import PerformanceSpec, performance_table
+
+    spec = ctx.spec
+    out: list[Section] = []
+    perf = Section("appendix-performance", "Appendix A: Performance table", appendix=True)
+    chosen = _history_periods(spec)
+    if spec.assessed.kind in ("financial_year", "calendar_year"):
+        try:
+            frame = performance_table(
+                store=ctx.store, kind=spec.assessed.kind, where=ctx.scope(),
+                spec=PerformanceSpec(periods=chosen, min_base=spec.min_base))
+        except InputError as exc:
+            frame = None
+            perf.add(Paragraph(f"No performance table: {exc}", "note"))
+    else:
+        frame = None
+        perf.add(Paragraph("The full performance table is given by calendar or financial "
+                           "year; this assessment covers a rolling 12 months.", "note"))
+    if frame is not None:
+        labels = [c for c in frame.columns if c not in ("category", "average", "change",
+                                                        "pct_change", "p_value",
+                                                        "significant")]
+        levels = list(frame.attrs.get("levels", []))
+        perf.add(ctx.pub.table(
+            "performance", frame, title=f"Performance by crime type and "
+            f"{spec.assessed.kind.replace('_', ' ')}, {ctx.area.name}", keys=["category"],
+            query={"measure": "performance table", "area": ctx.area.code,
+                   "kind": spec.assessed.kind, "min_base": spec.min_base},
+            labels=_LABELS, source=ctx.source, value_columns=labels,
+            category_column="category", total_rows=[ALL_CRIME],
+            derived=_derived_of(labels, labels[-2:]), levels=levels,
+            emphasis=[c == ALL_CRIME for c in frame["category"]],
+            notes=list(frame.attrs.get("notes", []))))
+    out.append(perf)
+    maps = Section("appendix-maps", "Appendix B: Maps", appendix=True)
+    from commsafe.measures.rates import rates_table
+
+    level = spec.geography
+    frame_all = rates_table(ctx.store, level, period=spec.assessed, within=ctx.area)
+    if len(frame_all) and int(frame_all["count"].sum()):
+        frame_all = frame_all.sort_values(["count", "area_code"], ascending=[False, True])
+        _map_figure(ctx, maps, frame_all, level, "all_crime_map", f"All crime: rate per 1,000 "
+                    f"residents by {level}, {spec.assessed.label}", None)
+        maps.add(ctx.pub.table(
+            f"all_crime_{level}s", frame_all.reset_index(drop=True),
+            title=f"All crime by {level}, {spec.assessed.label}", keys=["area_code"],
+            query={"measure": f"rates by {level}", "period": spec.assessed.label},
+            labels=_LABELS, source=ctx.source + "; ONS population",
+            show=["area_name", "count", "population", "rate_per_1000", "rank"]))
+    out.append(maps)
+    recs = Section("appendix-recommendations", "Appendix C: Recommendations register",
+                   appendix=True)
+    _recommendations(ctx, recs, appendix=True)
+    out.append(recs)
+    src = Section("appendix-sources", "Appendix D: Data sources and caveats", appendix=True)
+    _sources(ctx, src)
+    out.append(src)
+    glossary = Section("appendix-glossary", "Appendix E: Glossary", appendix=True)
+    glossary.add(ctx.pub.table("glossary", pd.DataFrame(GLOSSARY, columns=["term", "meaning"]),
+                               title="Glossary", keys=["term"], query={"glossary": "fixed"},
+                               labels={"term": "Term", "meaning": "Meaning"}))
+    out.append(glossary)
+    return out

@@ -1,0 +1,257 @@
+"""``commsafe build``: from a spec to the whole assessment, in named stages.
+
+Stages: read the spec and the analyst's registers; load reference data, police.uk files and
+partner data sets that are new (everything already loaded is recognised by checksum and
+skipped); compute and lay out the document (:func:`commsafe.report.assemble.assemble`); write
+``tables.xlsx``, ``assessment.html``, ``assessment.pdf`` and ``assessment.docx``; write
+``manifest.json`` and ``changes-since-last-build.md``.
+
+Everything is written into a temporary folder beside the output, which replaces
+``<out>/<assessment-id>/`` only when the whole build succeeded: a failed build leaves the
+previous outputs as they were. Apart from the manifest's ``built_at``, the same inputs give
+the same bytes in every table and in the manifest.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from commsafe.disclosure import DisclosureRules
+from commsafe.errors import CommsafeError, InputError
+from commsafe.spec import Spec, load_spec
+
+__all__ = ["KINDS", "STAGES", "BuildResult", "assessment_id", "build"]
+
+KINDS = ("assessment", "monitoring")
+STAGES = ("spec", "reference", "police.uk", "partner data", "measures", "workbook", "html",
+          "pdf", "word", "manifest")
+FINDINGS_FILE = "findings.csv"
+
+
+@dataclass
+class BuildResult:
+    """Where the build wrote, what it wrote and how long each stage took (seconds)."""
+
+    out_dir: Path
+    files: dict[str, Path]
+    timings: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    loaded: dict[str, int] = field(default_factory=dict)
+    findings_file: Path | None = None
+    changes: int = 0
+
+
+def assessment_id(spec: Spec, kind: str = "assessment") -> str:
+    """``cambridge-2024`` / ``cambridge-2024-25`` (``-monitoring`` for the monitoring kind)."""
+    from commsafe.report.assemble import slug
+
+    base = f"{slug(spec.partnership_name)}-{slug(spec.assessed.label)}"
+    return base if kind == "assessment" else f"{base}-{kind}"
+
+
+def _check_writable(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out}: is a file, not a folder. Give a folder with --out.")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out, prefix=".commsafe-probe-"):
+            pass
+    except OSError as exc:
+        raise InputError(f"{out}: cannot write here ({exc.strerror or exc}). Give a folder "
+                         "you can write to with --out.") from None
+
+
+def _registers(spec: Spec) -> dict[str, Any]:
+    from commsafe.sources.registers import read_interventions, read_recommendations
+
+    out: dict[str, Any] = {}
+    if spec.recommendations is not None:
+        out["recommendations"] = read_recommendations(spec.recommendations)
+    if spec.interventions is not None:
+        out["interventions"] = read_interventions(spec.interventions)
+    return out
+
+
+def build(spec_path: Path | str, out: Path | str, *, store_path: Path | str,
+          kind: str = "assessment", stage: Callable[[str], None] | None = None,
+          today: date | None = None) -> BuildResult:
+    """Build the assessment the spec describes into ``out/<assessment-id>/``.
+
+    ``stage(name)`` is called as each stage starts (for a progress display).
+    """
+    from commsafe.store import open_store
+
+    if kind not in KINDS:
+        raise InputError(f"--kind {kind!r}: choose {' or '.join(KINDS)}")
+    timings: dict[str, float] = {}
+    started: dict[str, float] = {}
+
+    def begin(name: str) -> None:
+        now = time.perf_counter()
+        for previous, at in started.items():
+            timings[previous] = now - at
+        started.clear()
+        if name:
+            started[name] = now
+        if stage is not None and name:
+            stage(name)
+
+    begin("spec")
+    spec = load_spec(spec_path)
+    out = Path(out)
+    _check_writable(out)
+    registers = _registers(spec)
+    final = out / assessment_id(spec, kind)
+    notes = list(spec.notes)
+    loaded: dict[str, int] = {}
+    with open_store(store_path) as store:
+        begin("reference")
+        if spec.reference:
+            from commsafe.reference.loader import load_reference
+
+            recs = load_reference(store, list(spec.reference))
+            loaded["reference files loaded"] = sum(r.status == "loaded" for r in recs)
+        begin("police.uk")
+        if spec.police_uk:
+            from commsafe.store.ingest import ingest
+
+            res = ingest(store, list(spec.police_uk))
+            if res.failures:
+                first = res.failures[0]
+                raise InputError(f"{len(res.failures)} police.uk file(s) could not be loaded; "
+                                 f"the first: {first.path}: {first.message}")
+            loaded["police.uk rows loaded"] = sum(r.rows_loaded for r in res.loads
+                                                  if r.status in ("loaded", "revised"))
+        begin("partner data")
+        if spec.datasets:
+            from commsafe.sources.mapped import load_dataset
+
+            for ds in spec.datasets:
+                rec = load_dataset(store, ds.data, ds.mapping)
+                loaded[f"{ds.data.name} rows loaded"] = rec.rows_loaded
+        begin("measures")
+        from commsafe.findings import findings_file_text, read_findings_file
+        from commsafe.report.assemble import assemble
+        from commsafe.report.publish import Publisher
+        from commsafe.spec import resolve_area
+
+        area = resolve_area(spec, store.con)
+        rules = DisclosureRules(threshold=spec.suppression, protected=spec.protected)
+        base = spec.path.parent if spec.path else Path.cwd()
+        findings_path = base / FINDINGS_FILE
+        analyst = read_findings_file(findings_path)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.building-", dir=out))
+        try:
+            pub = Publisher(tmp, rules)
+            assembled = assemble(store, spec, area, pub, kind=kind, registers=registers,
+                                 built=today or _data_date(store), analyst=analyst)
+            notes.extend(assembled.notes)
+            files = _write_documents(tmp, assembled, begin)
+            begin("manifest")
+            changes = _write_manifest(store, tmp, final, spec, kind, pub, files)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+    findings_path.write_text(findings_file_text(assembled.findings, analyst), encoding="utf-8")
+    _replace(tmp, final)
+    begin("")
+    files = {k: final / v.relative_to(tmp) for k, v in files.items()}
+    return BuildResult(final, files, timings, notes, loaded, findings_path, changes)
+
+
+def _data_date(store: Any) -> date:
+    """The document's date: the day the newest input was loaded (so a rebuild of the same
+    inputs gives the same document)."""
+    row = store.con.execute("SELECT max(finished_at) FROM loads WHERE status IN "
+                            "('loaded', 'revised')").fetchall()
+    value = row[0][0] if row else None
+    return value.date() if value is not None else date.today()
+
+
+def _write_documents(root: Path, assembled: Any, begin: Callable[[str], None]
+                     ) -> dict[str, Path]:
+    from commsafe.outputs.workbook import write_workbook
+    from commsafe.report.docx import write_docx
+    from commsafe.report.html import write_html
+    from commsafe.report.pdf import write_pdf
+
+    doc = assembled.document
+    files: dict[str, Path] = {}
+    begin("workbook")
+    files["xlsx"] = write_workbook(root / "tables.xlsx", assembled.publisher.workbook)
+    begin("html")
+    files["html"] = write_html(doc, root / "assessment.html")
+    begin("pdf")
+    files["pdf"] = write_pdf(doc, root / "assessment.pdf", base_dir=root)
+    begin("word")
+    files["docx"] = write_docx(doc, root / "assessment.docx", base_dir=root)
+    return files
+
+
+def _write_manifest(store: Any, root: Path, final: Path, spec: Spec, kind: str, pub: Any,
+                    files: dict[str, Path]) -> int:
+    from commsafe.outputs.manifest import (
+        OutputRecord,
+        build_manifest,
+        changes_markdown,
+        changes_since,
+        read_manifest,
+        write_manifest,
+    )
+    from commsafe.spec import render_spec
+
+    records = list(pub.records)
+    for key, path in files.items():
+        records.append(OutputRecord(path.relative_to(root).as_posix(), "document",
+                                    {"document": key, "kind": kind}))
+    spec_text = render_spec(spec, spec.path.parent if spec.path else None)
+    manifest = build_manifest(store, root, records, {"file": str(spec.path),
+                                                     "kind": kind, "text": spec_text})
+    previous = final / "manifest.json"
+    if previous.is_file():
+        try:
+            old = read_manifest(previous)
+        except (ValueError, KeyError) as exc:
+            text = (f"# Changes since the last build\n\nThe previous manifest ({previous}) "
+                    f"could not be read ({exc}); nothing to compare.\n")
+            count = 0
+        else:
+            changes = changes_since(old, manifest)
+            count = sum(c.cell is not None for c in changes)
+            text = changes_markdown(changes, old.built_at, manifest.built_at)
+    else:
+        text = ("# Changes since the last build\n\nThis is the first build in this folder: "
+                "nothing to compare.\n")
+        count = 0
+    (root / "changes-since-last-build.md").write_text(text, encoding="utf-8")
+    write_manifest(manifest, root / "manifest.json")
+    files["manifest"] = root / "manifest.json"
+    files["changes"] = root / "changes-since-last-build.md"
+    return count
+
+
+def _replace(tmp: Path, final: Path) -> None:
+    """Put the finished build in place of the previous one (renames, not copies)."""
+    old = None
+    if final.exists():
+        old = final.with_name(f".{final.name}.previous-{os.getpid()}")
+        if old.exists():
+            shutil.rmtree(old)
+        final.rename(old)
+    try:
+        tmp.rename(final)
+    except OSError as exc:
+        if old is not None:
+            old.rename(final)
+        raise CommsafeError(f"{final}: could not put the new build in place ({exc}); the "
+                            "previous outputs are unchanged") from None
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
