@@ -32,7 +32,7 @@ __all__ = ["KINDS", "STAGES", "BuildResult", "assessment_id", "build"]
 
 KINDS = ("assessment", "monitoring")
 STAGES = ("spec", "reference", "police.uk", "partner data", "measures", "workbook", "html",
-          "pdf", "word", "manifest")
+          "word", "pdf", "manifest")
 FINDINGS_FILE = "findings.csv"
 
 
@@ -82,13 +82,18 @@ def _registers(spec: Spec) -> dict[str, Any]:
 
 def build(spec_path: Path | str, out: Path | str, *, store_path: Path | str,
           kind: str = "assessment", stage: Callable[[str], None] | None = None,
+          workers: int | None = None,
           today: date | None = None) -> BuildResult:
     """Build the assessment the spec describes into ``out/<assessment-id>/``.
 
-    ``stage(name)`` is called as each stage starts (for a progress display).
+    ``stage(name)`` is called as each stage starts (for a progress display). ``workers``
+    processes draw figures and typeset the PDF beside the main work (default: the number of
+    CPUs, at most 4; 0 does everything in this process).
     """
     from commsafe.store import open_store
 
+    if workers is None:
+        workers = min(4, os.cpu_count() or 1)
     if kind not in KINDS:
         raise InputError(f"--kind {kind!r}: choose {' or '.join(KINDS)}")
     timings: dict[str, float] = {}
@@ -150,11 +155,12 @@ def build(spec_path: Path | str, out: Path | str, *, store_path: Path | str,
         analyst = read_findings_file(findings_path)
         tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.building-", dir=out))
         try:
-            pub = Publisher(tmp, rules)
+            pub = Publisher(tmp, rules, workers=workers)
             assembled = assemble(store, spec, area, pub, kind=kind, registers=registers,
                                  built=today or _data_date(store), analyst=analyst)
             notes.extend(assembled.notes)
-            files = _write_documents(tmp, assembled, begin)
+            pub.wait()
+            files = _write_documents(tmp, assembled, begin, parallel=workers > 0)
             begin("manifest")
             changes = _write_manifest(store, tmp, final, spec, kind, pub, files)
         except BaseException:
@@ -176,8 +182,10 @@ def _data_date(store: Any) -> date:
     return value.date() if value is not None else date.today()
 
 
-def _write_documents(root: Path, assembled: Any, begin: Callable[[str], None]
-                     ) -> dict[str, Path]:
+def _write_documents(root: Path, assembled: Any, begin: Callable[[str], None], *,
+                     parallel: bool) -> dict[str, Path]:
+    """The workbook, HTML, PDF and Word files. With ``parallel``, WeasyPrint typesets the PDF
+    in a forked process while this one writes the others."""
     from commsafe.outputs.workbook import write_workbook
     from commsafe.report.docx import write_docx
     from commsafe.report.html import write_html
@@ -185,15 +193,44 @@ def _write_documents(root: Path, assembled: Any, begin: Callable[[str], None]
 
     doc = assembled.document
     files: dict[str, Path] = {}
+    pdf_path = root / "assessment.pdf"
+    child = None
+    if parallel:
+        import multiprocessing
+
+        child = multiprocessing.get_context("fork").Process(
+            target=_pdf_child, args=(doc, pdf_path, root), daemon=True)
+        child.start()
     begin("workbook")
     files["xlsx"] = write_workbook(root / "tables.xlsx", assembled.publisher.workbook)
     begin("html")
     files["html"] = write_html(doc, root / "assessment.html")
-    begin("pdf")
-    files["pdf"] = write_pdf(doc, root / "assessment.pdf", base_dir=root)
     begin("word")
     files["docx"] = write_docx(doc, root / "assessment.docx", base_dir=root)
+    begin("pdf")
+    if child is None:
+        files["pdf"] = write_pdf(doc, pdf_path, base_dir=root)
+    else:
+        child.join()
+        failed = pdf_path.with_suffix(".failed")
+        if child.exitcode != 0 or failed.exists():
+            why = failed.read_text(encoding="utf-8") if failed.exists() else (
+                f"the PDF process ended with status {child.exitcode}")
+            raise CommsafeError(f"the PDF could not be written: {why}")
+        files["pdf"] = pdf_path
     return files
+
+
+def _pdf_child(doc: Any, path: Path, root: Path) -> None:
+    from commsafe.report.pdf import write_pdf
+
+    try:
+        write_pdf(doc, path, base_dir=root)
+    except BaseException as exc:  # reported to the parent, which raises
+        path.with_suffix(".failed").write_text(f"{type(exc).__name__}: {exc}",
+                                               encoding="utf-8")
+        os._exit(1)
+    os._exit(0)
 
 
 def _write_manifest(store: Any, root: Path, final: Path, spec: Spec, kind: str, pub: Any,

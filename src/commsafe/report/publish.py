@@ -93,9 +93,13 @@ class Publisher:
     """Writes a build's tables (``data/*.csv``) and figures (``figures/*``) under ``root``
     and keeps what the workbook and manifest need; numbers tables and figures in order."""
 
-    def __init__(self, root: Path, rules: DisclosureRules) -> None:
+    def __init__(self, root: Path, rules: DisclosureRules, *, workers: int = 0) -> None:
+        """``workers`` > 0 draws figures in that many forked processes beside the build
+        (matplotlib is CPU-bound and single-threaded); :meth:`wait` collects them."""
         self.root = root
         self.rules = rules
+        self.workers = workers if _can_fork() else 0
+        self._running: list[tuple[Any, Path]] = []
         self.workbook: list[WorkbookTable] = []
         self.records: list[OutputRecord] = []
         self.tables: list[Table] = []
@@ -152,7 +156,11 @@ class Publisher:
         """Draw a figure with ``draw(out_stem)`` (which writes ``<stem>.png`` and ``.svg``)."""
         source = source.removeprefix("Source: ")
         stem = self.root / "figures" / name
-        paths = [Path(p) for p in draw(stem)]
+        if self.workers:
+            paths = [stem.with_suffix(".png"), stem.with_suffix(".svg")]
+            self._start(draw, stem)
+        else:
+            paths = [Path(p) for p in draw(stem)]
         for p in paths:
             self.records.append(OutputRecord(p.relative_to(self.root).as_posix(), "figure",
                                              dict(query)))
@@ -164,3 +172,51 @@ class Publisher:
                      svg=svg.relative_to(self.root) if svg else None, alt=alt, source=source)
         self.figures.append(fig)
         return fig
+
+    def _start(self, draw: Callable[[Path], Sequence[Path]], stem: Path) -> None:
+        import multiprocessing
+
+        while len(self._running) >= self.workers:
+            self._join(0)
+        proc = multiprocessing.get_context("fork").Process(target=_draw_child,
+                                                           args=(draw, stem), daemon=True)
+        proc.start()
+        self._running.append((proc, stem))
+
+    def _join(self, index: int) -> None:
+        proc, stem = self._running.pop(index)
+        proc.join()
+        failed = stem.with_suffix(".failed")
+        if proc.exitcode != 0 or failed.exists():
+            why = failed.read_text(encoding="utf-8") if failed.exists() else (
+                f"the drawing process ended with status {proc.exitcode}")
+            failed.unlink(missing_ok=True)
+            self.wait()
+            from commsafe.errors import CommsafeError
+
+            raise CommsafeError(f"figure {stem.name} could not be drawn: {why}")
+
+    def wait(self) -> None:
+        """Wait for every figure being drawn; raise if one failed."""
+        while self._running:
+            self._join(0)
+
+
+def _can_fork() -> bool:
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def _draw_child(draw: Callable[[Path], Sequence[Path]], stem: Path) -> None:
+    """In a forked process: draw, or leave the error beside the figure for the parent."""
+    import os
+
+    try:
+        written = {Path(p).suffix for p in draw(stem)}
+        if not {".png", ".svg"} <= written:
+            raise RuntimeError(f"wrote {sorted(written)}, not a PNG and an SVG")
+    except BaseException as exc:  # reported to the parent, which raises
+        stem.with_suffix(".failed").write_text(f"{type(exc).__name__}: {exc}", encoding="utf-8")
+        os._exit(1)
+    os._exit(0)
