@@ -7,7 +7,12 @@ CS     := $(VENV)/bin/commsafe
 DEMO   := out/demo
 SHARED ?= ../shared/data
 
-.PHONY: demo test bench lint install clean
+# Debian packages: WeasyPrint's Pango/HarfBuzz (the PDF), fonts, and poppler-utils (the tests
+# read PDFs back with pdftotext and render pages with pdftoppm).
+DEBS   := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: demo test bench lint install clean sysdeps
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +20,15 @@ $(VENV)/.installed: pyproject.toml
 	$(PIP) install --quiet -e '.[test]'
 	touch $@
 
-install: $(VENV)/.installed
+install: sysdeps $(VENV)/.installed
+
+## Debian packages the PDF and the tests need (installed only when missing).
+sysdeps:
+	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
 
 ## The main job on real data: obtain the sample (from the package index), ingest it, report.
 demo: install

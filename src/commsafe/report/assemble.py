@@ -112,16 +112,26 @@ class _Context:
 
 def _population(store: Store, area: Area, years: Sequence[int]) -> tuple[
         dict[int, float | None], list[str]]:
-    from commsafe.reference.areas import area_population
+    from commsafe.reference.areas import area_population, population_years
 
+    loaded = population_years(store.con)
     out: dict[int, float | None] = {}
     notes: list[str] = []
+    by_used: dict[int, float | None] = {}
     for y in sorted(set(years)):
-        pop = area_population(store.con, area.level, y)
-        value = pop.get(area.code)
-        out[y] = float(value) if value is not None else None
-        if pop.note and pop.note not in notes:
-            notes.append(pop.note)
+        if not loaded:
+            out[y] = None
+            continue
+        used = min(loaded, key=lambda x: (abs(x - y), -x))  # as area_population chooses
+        if used not in by_used:
+            value = area_population(store.con, area.level, used).get(area.code)
+            by_used[used] = float(value) if value is not None else None
+        out[y] = by_used[used]
+        if used != y:
+            notes.append(f"population for {y} is not loaded; the nearest year loaded, {used}, "
+                         "is used")
+    if not loaded:
+        notes.append("no population loaded: rates cannot be computed")
     return out, notes
 
 

@@ -135,6 +135,7 @@ class _Writer:
         self.word: WordDocument = docx.Document()
         self._next_bookmark_id = 0
         self._bookmark_names: set[str] = set()
+        self._table_text_id: str | None = None
         # Captions: id → ("Table 3", bookmark name), for findings' citations.
         self.captions: dict[str, tuple[str, str]] = {}
         items: list[Table | Figure] = [*document.tables(), *document.figures()]
@@ -455,7 +456,10 @@ class _Writer:
         indent: Length | None = None,
     ) -> Run:
         p = cell.paragraphs[0]
-        p.style = self.word.styles["Table Text"]
+        # set the style id directly: python-docx's style setter scans every style per call
+        if self._table_text_id is None:
+            self._table_text_id = self.word.styles["Table Text"].style_id
+        p._p.style = self._table_text_id
         if align is not None:
             p.alignment = align
         if indent:

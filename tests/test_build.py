@@ -1,0 +1,337 @@
+"""`commsafe init` + `commsafe build` on the real Cambridgeshire 2024 files: every output
+written and read back (Word, PDF, Excel, CSV, manifest), byte-identical rebuilds, a planted
+police.uk revision reported in changes-since-last-build.md, bad input, and a failed build
+that leaves the previous outputs as they were."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from commsafe.cli import main
+
+CAMBRIDGE = "E22000013"
+REFERENCE = ("geography/lookup_lsoa21_ward24_ltla24.csv",
+             "geography/lookup_ltla24_csp24_pfa24.csv",
+             "geography/lookup_lsoa11_lsoa21_ltla22.csv",
+             "geography/lsoa21_boundaries.geojson",
+             "geography/wards22_boundaries.geojson",
+             "geography/ltla24_boundaries.geojson",
+             "population/census2021_lsoa21_usual_residents.csv")
+REGISTER = "\n".join([
+    "id,date,document,theme,text,owner,status,due date,update",
+    "R1,2024-04-15,Strategic assessment 2023/24,Violence,Target night-time violence in Market,"
+    "Licensing lead,In progress,2025-03-31,Pubwatch relaunched",
+    "R2,15/05/2024,Strategic assessment 2023/24,Shoplifting,Retail crime partnership for the "
+    "city centre,Business crime lead,Complete,2024-10-31,Running since October",
+    "R3,2024-07-01,Q1 monitoring report,Data,Obtain ED assault data under the Cardiff model,"
+    "Public health,Not started,2024-12-31,", ""])
+INTERVENTIONS = """id,what,area,start,comparison area,categories,window months
+I1,Late-night licensing patrols,E05013057,2024-07-01,E05013059,Violence and sexual offences,3
+"""
+
+
+def run(*args: str, capsys: Any) -> tuple[int, str, str]:
+    code = main([*args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def rows_of(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as h:
+        return list(csv.DictReader(h))
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def tree(folder: Path, *, skip: tuple[str, ...] = ()) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): sha(p) for p in sorted(folder.rglob("*"))
+            if p.is_file() and p.name not in skip}
+
+
+@pytest.fixture(scope="module")
+def project(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A working folder with a copy of the Cambridgeshire 2024 street files (so that a
+    revision can be planted), a store, the spec written by `commsafe init`, a register and an
+    interventions log; built once."""
+    root = tmp_path_factory.mktemp("build")
+    police = root / "police-uk"
+    police.mkdir()
+    for f in sorted((shared_data / "police-uk" / "cambridgeshire-2024").glob("*/*-street.csv")):
+        (police / f.parent.name).mkdir()
+        shutil.copy(f, police / f.parent.name / f.name)
+    store = root / "commsafe.duckdb"
+    refs = [a for r in REFERENCE for a in ("--reference", str(shared_data / r))]
+    code = main(["init", "--csp", "Cambridge", "--data", str(police), *refs, "--dir",
+                 str(root), "--period", "2024", "--store", str(store)])
+    assert code == 0
+    (root / "register.csv").write_text(REGISTER, encoding="utf-8")
+    (root / "interventions.csv").write_text(INTERVENTIONS, encoding="utf-8")
+    spec = root / "commsafe.toml"
+    text = spec.read_text(encoding="utf-8")
+    text = text.replace('# recommendations = "recommendations.xlsx"',
+                        'recommendations = "register.csv" #')
+    text = text.replace('# interventions = "interventions.xlsx"',
+                        'interventions = "interventions.csv" #')
+    spec.write_text(text, encoding="utf-8")
+    out = root / "out"
+    assert main(["build", "--spec", str(spec), "--out", str(out), "--store", str(store),
+                 "--quiet"]) == 0
+    return {"root": root, "spec": spec, "store": store, "out": out,
+            "build": out / "cambridge-2024", "police": police}
+
+
+def test_init_chose_priorities_from_the_data(project: dict[str, Path]) -> None:
+    """The starting priorities are the two largest crime types in Cambridge's rows (LSOA
+    names 'Cambridge 0NNX'), counted here from the raw files."""
+    counts: dict[str, int] = {}
+    for f in sorted(project["police"].glob("*/*.csv")):
+        with f.open(newline="", encoding="utf-8") as h:
+            for row in csv.DictReader(h):
+                if row["LSOA name"].startswith("Cambridge 0") and \
+                        row["Crime type"] != "Anti-social behaviour":
+                    counts[row["Crime type"]] = counts.get(row["Crime type"], 0) + 1
+    top = sorted(counts, key=lambda c: -counts[c])[:2]
+    text = project["spec"].read_text(encoding="utf-8")
+    assert text.count("[[priorities]]") == 2
+    for name in top:
+        assert f'name = "{name}"' in text
+    assert 'recommendations = "register.csv"' in text
+
+
+def test_every_output_is_written(project: dict[str, Path]) -> None:
+    b = project["build"]
+    for name in ("assessment.html", "assessment.pdf", "assessment.docx", "tables.xlsx",
+                 "manifest.json", "changes-since-last-build.md"):
+        assert (b / name).is_file()
+        assert (b / name).stat().st_size > (50 if name.endswith(".md") else 1000)
+    csvs = sorted(p.name for p in (b / "data").glob("*.csv"))
+    assert {"change_by_type.csv", "overview_by_year.csv", "performance.csv",
+            "recommendations.csv", "sources.csv"} <= set(csvs)
+    pngs = sorted((b / "figures").glob("*.png"))
+    assert len(pngs) >= 5
+    for png in pngs:
+        assert png.with_suffix(".svg").is_file()
+    # no temporary build folder is left beside the output
+    assert [p.name for p in project["out"].iterdir()] == ["cambridge-2024"]
+
+
+def test_all_crime_matches_an_independent_count(project: dict[str, Path]) -> None:
+    """The change table's 2024 All crime equals a count of the store's events for the CSP
+    through the counts command (itself tested against a raw-CSV recount: 14,922)."""
+    rows = rows_of(project["build"] / "data" / "change_by_type.csv")
+    all_crime = next(r for r in rows if r["category"] == "All crime")
+    assert all_crime["2024"] == "14922"
+    assert all_crime["2023"] == ""  # no 2023 data loaded: blank, never 0
+    by_type = sum(int(r["2024"]) for r in rows if r["category"] != "All crime")
+    assert by_type == 14922
+
+
+def test_manifest_checksums_match_the_files(project: dict[str, Path]) -> None:
+    b = project["build"]
+    manifest = json.loads((b / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["tool"]["name"] == "commsafe"
+    paths = {o["path"] for o in manifest["outputs"]}
+    assert {"assessment.pdf", "assessment.docx", "tables.xlsx", "data/performance.csv"} <= paths
+    for o in manifest["outputs"]:
+        f = b / o["path"]
+        assert sha(f) == o["sha256"], o["path"]
+        assert f.stat().st_size == o["bytes"]
+    inputs = {Path(i["path"]).name: i for i in manifest["inputs"]}
+    street = project["police"] / "2024-06" / "2024-06-cambridgeshire-street.csv"
+    assert inputs[street.name]["sha256"] == sha(street)
+    table = next(o for o in manifest["outputs"] if o["path"] == "data/change_by_type.csv")
+    assert table["figures"]["All crime / 2024"] == 14922
+    assert table["query"]["area"] == CAMBRIDGE
+
+
+def test_word_document_structure(project: dict[str, Path]) -> None:
+    import docx
+
+    d = docx.Document(str(project["build"] / "assessment.docx"))
+    headings = [(p.style.name, p.text) for p in d.paragraphs
+                if p.style is not None and p.style.name.startswith("Heading")]
+    titles = [t for _, t in headings]
+    for want in ("Executive summary", "Key findings", "Recommendations", "Background",
+                 "Priority 1: Violence and sexual offences", "Measures of success",
+                 "Appendix A: Performance table", "Appendix C: Recommendations register",
+                 "Appendix E: Glossary"):
+        assert want in titles, want
+    assert ("Heading 1", "Executive summary") in headings
+    assert ("Heading 2", "Key findings") in headings
+    assert len(d.tables) >= 8
+    text = "\n".join(p.text for p in d.paragraphs)
+    assert "Late-night licensing patrols" in text
+    assert "14,922 crimes" in text
+    # images embedded
+    assert len(d.inline_shapes) >= 5
+
+
+def test_pdf_text_and_bookmarks(project: dict[str, Path]) -> None:
+    import pypdf
+
+    pdf = project["build"] / "assessment.pdf"
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True,
+                          capture_output=True, text=True).stdout
+    assert "Executive summary" in text and "Appendix E: Glossary" in text
+    assert "14,922" in text
+    assert "Page 1 of" in text
+    reader = pypdf.PdfReader(str(pdf))
+    top = [o.title for o in reader.outline if not isinstance(o, list)]
+    assert "Executive summary" in top
+    assert any(t.startswith("Priority 1") for t in top)
+    png = project["root"] / "page"
+    subprocess.run(["pdftoppm", "-r", "40", "-png", "-f", "1", "-l", "1", str(pdf), str(png)],
+                   check=True)
+    assert next(project["root"].glob("page*.png")).stat().st_size > 2000
+
+
+def test_workbook_reads_back(project: dict[str, Path]) -> None:
+    import openpyxl
+
+    wb = openpyxl.load_workbook(project["build"] / "tables.xlsx")
+    assert wb.sheetnames[0] == "About"
+    assert "performance" in wb.sheetnames
+    ws = wb["change_by_type"]
+    assert ws.freeze_panes is not None
+    header = [c.value for c in ws[3]]
+    assert header[:3] == ["category", "2023", "2024"]
+    values = {r[0]: r[2] for r in ws.iter_rows(min_row=4, values_only=True) if r[0]}
+    assert values["All crime"] == 14922
+
+
+def test_register_and_indicators(project: dict[str, Path]) -> None:
+    rows = rows_of(project["build"] / "data" / "recommendations.csv")
+    assert [r["id"] for r in rows] == ["R1", "R2", "R3"]
+    assert [r["quarter"] for r in rows] == ["2024/25 Q1", "2024/25 Q1", "2024/25 Q2"]
+    # as of January 2025, R3 (due 31 December 2024, not started) is overdue
+    assert {r["id"]: r["overdue"] for r in rows} == {"R1": "no", "R2": "no", "R3": "yes"}
+    ind = rows_of(project["build"] / "data" / "priority-1_indicators.csv")
+    # no 2023 or earlier data: neither target can be judged, and the build says so
+    assert {r["status"] for r in ind} == {"no data"}
+
+
+def test_rebuild_is_byte_identical_and_a_revision_is_reported(
+        project: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    b = project["build"]
+    before = tree(b, skip=("manifest.json", "changes-since-last-build.md"))
+    manifest_before = json.loads((b / "manifest.json").read_text(encoding="utf-8"))
+    code, out, err = run("build", "--spec", str(project["spec"]), "--out", str(project["out"]),
+                         "--store", str(project["store"]), capsys=capsys)
+    assert code == 0, err
+    assert tree(b, skip=("manifest.json", "changes-since-last-build.md")) == before
+    manifest_after = json.loads((b / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest_after["built_at"] >= manifest_before["built_at"]
+    manifest_before.pop("built_at")
+    manifest_after.pop("built_at")
+    assert manifest_after == manifest_before
+    assert "No published figure changed." in (b / "changes-since-last-build.md").read_text()
+
+    # plant a revision: June 2024 republished without its first 50 shoplifting rows
+    june = project["police"] / "2024-06" / "2024-06-cambridgeshire-street.csv"
+    lines = june.read_text(encoding="utf-8").splitlines(keepends=True)
+    header, body = lines[0], lines[1:]
+    dropped, kept = 0, []
+    for line in body:
+        in_cambridge = "Cambridge 0" in line
+        if dropped < 50 and in_cambridge and ",Shoplifting," in line:
+            dropped += 1
+            continue
+        kept.append(line)
+    assert dropped == 50
+    june.write_text(header + "".join(kept), encoding="utf-8")
+    code, out, err = run("build", "--spec", str(project["spec"]), "--out", str(project["out"]),
+                         "--store", str(project["store"]), capsys=capsys)
+    assert code == 0, err
+    changes = (b / "changes-since-last-build.md").read_text(encoding="utf-8")
+    assert "## data/change_by_type.csv" in changes
+    assert "| All crime / 2024 | changed | 14,922 | 14,872 | -50 |" in changes
+    assert "| Shoplifting / 2024 | changed | 2,838 | 2,788 | -50 |" in changes
+    assert "published figure(s) changed since the last build" in out
+    rows = rows_of(b / "data" / "change_by_type.csv")
+    assert next(r for r in rows if r["category"] == "All crime")["2024"] == "14872"
+
+
+def test_findings_file_keeps_the_analysts_edits(project: dict[str, Path],
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    path = project["root"] / "findings.csv"
+    rows = rows_of(path)
+    assert rows and all(r["action"] == "keep" for r in rows)
+    first = rows[0]
+    rows[0] = {**first, "action": "edit", "text": "An analyst's own wording of this."}
+    rows.append({"id": "mine", "action": "add", "section": "summary",
+                 "text": "Night-time economy violence needs a joint problem profile.",
+                 "cite": ""})
+    with path.open("w", newline="", encoding="utf-8") as h:
+        w = csv.DictWriter(h, fieldnames=["id", "action", "section", "text", "cite"])
+        w.writeheader()
+        w.writerows(rows)
+    code, _, err = run("build", "--spec", str(project["spec"]), "--out", str(project["out"]),
+                       "--store", str(project["store"]), "--quiet", capsys=capsys)
+    assert code == 0, err
+    html = (project["build"] / "assessment.html").read_text(encoding="utf-8")
+    assert "An analyst&#39;s own wording of this." in html or \
+        "An analyst's own wording of this." in html
+    assert "Night-time economy violence needs a joint problem profile." in html
+    kept = {r["id"]: r for r in rows_of(path)}
+    assert kept[first["id"]]["action"] == "edit"
+    assert kept["mine"]["action"] == "add"
+
+
+def test_bad_register_fails_cleanly_and_keeps_the_previous_build(
+        project: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    b = project["build"]
+    before = tree(b)
+    register = project["root"] / "register.csv"
+    good = register.read_text(encoding="utf-8")
+    register.write_text(good.replace("2024-07-01,Q1", "2024-13-01,Q1"), encoding="utf-8")
+    try:
+        code, _, err = run("build", "--spec", str(project["spec"]), "--out",
+                           str(project["out"]), "--store", str(project["store"]),
+                           capsys=capsys)
+    finally:
+        register.write_text(good, encoding="utf-8")
+    assert code == 2
+    assert "Traceback" not in err
+    assert "register.csv" in err and "line 4" in err and "2024-13-01" in err
+    assert tree(b) == before
+    assert [p.name for p in project["out"].iterdir()] == ["cambridge-2024"]
+
+
+def test_bad_spec_and_out_folder(project: dict[str, Path], tmp_path: Path,
+                                 capsys: pytest.CaptureFixture[str]) -> None:
+    spec = project["root"] / "bad.toml"  # beside the real spec: same relative paths
+    text = project["spec"].read_text(encoding="utf-8")
+    spec.write_text(text.replace("[thresholds]", "[thresholds]\nsupression = 3"),
+                    encoding="utf-8")
+    code, _, err = run("build", "--spec", str(spec), "--out", str(tmp_path / "o"), "--store",
+                       str(project["store"]), capsys=capsys)
+    assert code == 2 and "Traceback" not in err
+    assert "supression" in err and "suppression" in err
+
+    spec.write_text(text.replace('categories = ["Shoplifting"]', 'categories = ["Shopliftng"]'),
+                    encoding="utf-8")
+    code, _, err = run("build", "--spec", str(spec), "--out", str(tmp_path / "o"), "--store",
+                       str(project["store"]), capsys=capsys)
+    assert code == 2 and "Shopliftng" in err and "Shoplifting" in err
+
+    spec.write_text(text.replace('assessed = "2024"', 'assessed = "2021"')
+                    .replace('compare = "2023"', 'compare = "2020"'), encoding="utf-8")
+    code, _, err = run("build", "--spec", str(spec), "--out", str(tmp_path / "o"), "--store",
+                       str(project["store"]), capsys=capsys)
+    assert code == 2 and "2021" in err and "does not have data" in err
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    code, _, err = run("build", "--spec", str(project["spec"]), "--out", str(blocker),
+                       "--store", str(project["store"]), capsys=capsys)
+    assert code == 2 and "is a file, not a folder" in err and "Traceback" not in err
