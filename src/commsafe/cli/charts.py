@@ -189,62 +189,21 @@ def chart_pyramid(
 ) -> None:
     """Who: victims and offenders by 5-year age band and sex for an area, beside the whole
     data set as an outline; counts or shares (rates need population by age and sex)."""
-    import pandas as pd
 
     from commsafe import periods as _periods
     from commsafe.outputs.pyramid_charts import pyramid_chart
-    from commsafe.profiles.pyramids import pyramid
+    from commsafe.profiles.pyramids import people, pyramid, record_people
     from commsafe.store import open_store
 
     if value not in ("count", "share"):
         raise CommsafeError(f"--value {value!r}: choose count or share.")
     with open_store(_store_path(store), read_only=True) as st:
         within = _within(st, area, level)
-        known = [r[0] for r in st.con.execute("SELECT dataset FROM datasets").fetchall()]
-        if dataset not in known:
-            raise CommsafeError(f"--dataset {dataset!r} is not loaded. Loaded: "
-                                f"{', '.join(known) or 'none'} (load one with 'commsafe load').")
-        conds = ["dataset = ?"]
-        params: list[object] = [dataset]
-        if period:
-            chosen = _periods.span(period)
-            conds.append("month BETWEEN ? AND ?")
-            params += [chosen.start, chosen.end]
-        if category:
-            conds.append("list_contains(?, category)")
-            params.append(list(category))
-        rows = st.con.execute(
-            "SELECT victim_age, victim_sex, offender_age, offender_sex, district_code, "
-            "ward_code, lsoa_code, "
-            "TRY_CAST(json_extract(attributes, '$.victim_age_from') AS INTEGER) AS victim_from, "
-            "TRY_CAST(json_extract(attributes, '$.victim_age_to') AS INTEGER) AS victim_to, "
-            "TRY_CAST(json_extract(attributes, '$.offender_age_from') AS INTEGER) "
-            "AS offender_from, "
-            "TRY_CAST(json_extract(attributes, '$.offender_age_to') AS INTEGER) AS offender_to "
-            "FROM records WHERE " + " AND ".join(conds), params).df()
-        districts: set[str] = set()
-        if within is not None:
-            if within.level == "district":
-                districts = {within.code}
-            else:
-                districts = {r[0] for r in st.con.execute(
-                    "SELECT from_code FROM area_links WHERE from_type = 'district' AND "
-                    "to_type = ? AND to_code = ?", [within.level, within.code]).fetchall()}
-    if rows.empty:
-        raise CommsafeError("no records for this selection: nothing to draw. Check --dataset, "
-                            "--period and --category.")
-    inside = rows[rows["district_code"].isin(districts)] if within is not None else rows
-
-    def people(frame: pd.DataFrame, who: str) -> pd.DataFrame:
-        # an age given as a declared band counts when the band lies within one 5-year band
-        # of the pyramid (or is 90+); a wider band is an unknown age
-        first, last = frame[f"{who}_from"], frame[f"{who}_to"]
-        fits = first.notna() & ((first // 5 == last // 5) | (first >= 90))
-        age = frame[f"{who}_age"].astype("Float64").where(
-            frame[f"{who}_age"].notna(), first.where(fits).astype("Float64"))
-        return pd.DataFrame({"age": age.astype(float), "sex": frame[f"{who}_sex"]})
-
-    victims, offenders = pyramid(people(inside, "victim")), pyramid(people(inside, "offender"))
+        rows, inside = record_people(st, dataset, within=within,
+                                     period=_periods.span(period) if period else None,
+                                     categories=category)
+    victims = pyramid(people(inside, "victim"))
+    offenders = pyramid(people(inside, "offender"))
     compare = within is not None
     place = f", {within.name}" if within else ""
     _ensure_dir(out_dir)

@@ -21,7 +21,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from numbers import Real
-from typing import Final
+from typing import Any, Final
 
 import duckdb
 import pandas as pd
@@ -36,8 +36,10 @@ __all__ = [
     "PopulationBands",
     "age_band",
     "compare",
+    "people",
     "population_bands",
     "pyramid",
+    "record_people",
 ]
 
 #: 5-year age bands, youngest first: '0-4', '5-9', …, '85-89', '90+'
@@ -264,3 +266,55 @@ def compare(a: pd.DataFrame, b: pd.DataFrame, *,
                             *(f"{names[1]}: {n}" for n in b.attrs.get("notes", []))]
     table.attrs["names"] = names
     return table
+
+
+def record_people(store: Any, dataset: str, *, within: Any = None, period: Any = None,
+                  categories: Iterable[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Victim and offender ages and sexes of a loaded partner data set (a police extract):
+    all its records (in ``period``, of ``categories``) and those inside ``within`` (an Area:
+    district, CSP or PFA, matched by the records' district). Feed each to :func:`people`."""
+    known = [r[0] for r in store.con.execute("SELECT dataset FROM datasets").fetchall()]
+    if dataset not in known:
+        raise InputError(f"data set {dataset!r} is not loaded. Loaded: "
+                         f"{', '.join(known) or 'none'} (load one with 'commsafe load').")
+    conds = ["dataset = ?"]
+    params: list[object] = [dataset]
+    if period is not None:
+        conds.append("month BETWEEN ? AND ?")
+        params += [period.start, period.end]
+    cats = list(categories or [])
+    if cats:
+        conds.append("list_contains(?, category)")
+        params.append(cats)
+    rows = store.con.execute(
+        "SELECT victim_age, victim_sex, offender_age, offender_sex, district_code, "
+        "ward_code, lsoa_code, "
+        "TRY_CAST(json_extract(attributes, '$.victim_age_from') AS INTEGER) AS victim_from, "
+        "TRY_CAST(json_extract(attributes, '$.victim_age_to') AS INTEGER) AS victim_to, "
+        "TRY_CAST(json_extract(attributes, '$.offender_age_from') AS INTEGER) "
+        "AS offender_from, "
+        "TRY_CAST(json_extract(attributes, '$.offender_age_to') AS INTEGER) AS offender_to "
+        "FROM records WHERE " + " AND ".join(conds), params).df()
+    if rows.empty:
+        raise InputError(f"data set {dataset!r} has no records for this selection: nothing "
+                         "to draw. Check the period and categories.")
+    if within is None:
+        return rows, rows
+    if within.level == "district":
+        districts = {within.code}
+    else:
+        districts = {r[0] for r in store.con.execute(
+            "SELECT from_code FROM area_links WHERE from_type = 'district' AND "
+            "to_type = ? AND to_code = ?", [within.level, within.code]).fetchall()}
+    return rows, rows[rows["district_code"].isin(districts)]
+
+
+def people(frame: pd.DataFrame, who: str) -> pd.DataFrame:
+    """``age``, ``sex`` of the ``who`` ("victim" or "offender") of :func:`record_people` rows.
+    An age given as a declared band counts when the band lies within one 5-year band of the
+    pyramid (or is 90+); a wider band is an unknown age."""
+    first, last = frame[f"{who}_from"], frame[f"{who}_to"]
+    fits = first.notna() & ((first // 5 == last // 5) | (first >= 90))
+    age = frame[f"{who}_age"].astype("Float64").where(
+        frame[f"{who}_age"].notna(), first.where(fits).astype("Float64"))
+    return pd.DataFrame({"age": age.astype(float), "sex": frame[f"{who}_sex"]})

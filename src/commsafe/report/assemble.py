@@ -552,6 +552,95 @@ def _monthly_events(ctx: _Context, where: Area, categories: list[str]) -> pd.Dat
     return AreaMonthly.read(ctx.store, where).monthly(categories)
 
 
+def _partner(ctx: _Context, sec: Section) -> None:
+    """Each partner data set named in the spec: records by month and year, and for police
+    extracts (victim and offender ages) who is involved: the age and sex pyramid."""
+    from commsafe.measures.partner import records_monthly
+    from commsafe.measures.trends import yearly_average_monthly
+    from commsafe.outputs.charts import trend_chart
+    from commsafe.sources.mapped import read_mapping
+
+    spec = ctx.spec
+    for ds in spec.datasets:
+        m = read_mapping(ds.mapping)
+        title = m.title or m.name
+        label = (f"{title} (SYNTHETIC: made-up data, never evidence)"
+                 if m.synthetic and "synthetic" not in title.lower() else title)
+        sub = sec.sub(f"partner-{slug(m.name)}", label)
+        monthly = records_monthly(ctx.store, m.name, m.kind)
+        year_kind = spec.assessed.kind if spec.assessed.kind in (
+            "financial_year", "calendar_year") else "financial_year"
+        yearly = yearly_average_monthly(monthly, year_kind)
+        source = f"{title}{' (synthetic)' if m.synthetic else ''}; commsafe"
+
+        def draw(stem: Path, monthly: pd.DataFrame = monthly, yearly: pd.DataFrame = yearly,
+                 label: str = label, source: str = source) -> list[Path]:
+            return trend_chart(monthly, yearly, title=f"{label}: records by month",
+                               source=source, out_stem=stem)
+
+        sub.add(Paragraph(" ".join(str(n) for n in monthly.attrs.get("notes", [])), "note"))
+        sub.add(ctx.pub.figure(f"partner_{slug(m.name)}_trend", draw,
+                               caption=f"{label}: records by month",
+                               alt=f"Monthly bar chart of {label} records.",
+                               query={"figure": "records by month", "dataset": m.name},
+                               source=source))
+        table = yearly[["period", "months_with_data", "total", "average_monthly"]].copy()
+        table["average_monthly"] = table["average_monthly"].astype(float).round(1)
+        sub.add(ctx.pub.table(f"partner_{slug(m.name)}_by_year", table,
+                              title=f"{label}: records by year", keys=["period"],
+                              query={"measure": "records by year", "dataset": m.name},
+                              labels={"period": "Year", "months_with_data": "Months with data",
+                                      "total": "Records", "average_monthly": "Average a month"},
+                              source=source))
+        if m.kind == "police_extract":
+            _who(ctx, sub, m.name, label, source)
+
+
+def _who(ctx: _Context, sec: Section, dataset: str, label: str, source: str) -> None:
+    from commsafe.outputs.pyramid_charts import pyramid_chart
+    from commsafe.profiles.pyramids import people, pyramid, record_people
+
+    spec = ctx.spec
+    try:
+        rows, inside = record_people(ctx.store, dataset, within=ctx.area, period=spec.assessed)
+    except InputError as exc:
+        sec.add(Paragraph(f"No victim and offender profile: {exc}", "note"))
+        return
+    if inside.empty:
+        sec.add(Paragraph(f"{label} has no records in {ctx.area.name} in "
+                          f"{spec.assessed.label}.", "note"))
+        return
+    victims, offenders = pyramid(people(inside, "victim")), pyramid(people(inside, "offender"))
+    whole_v, whole_o = pyramid(people(rows, "victim")), pyramid(people(rows, "offender"))
+    title = f"Victims and offenders by age and sex, {ctx.area.name}, {spec.assessed.label}"
+
+    def draw(stem: Path) -> list[Path]:
+        return pyramid_chart(victims, offenders, value="share", comparison=whole_v,
+                             offender_comparison=whole_o,
+                             comparison_label=f"all of {label}", title=title,
+                             source=source, out_stem=stem)
+
+    sec.add(ctx.pub.figure(f"who_{slug(dataset)}", draw, caption=title,
+                           alt=f"Age and sex pyramid of victims and offenders in "
+                               f"{ctx.area.name}; the counts are in the tables that follow.",
+                           query={"figure": "pyramid", "dataset": dataset,
+                                  "period": spec.assessed.label}, source=source))
+    names = []
+    for who, frame in (("victims", victims), ("offenders", offenders)):
+        notes = [str(n) for n in frame.attrs.get("notes", [])]
+        name = f"who_{slug(dataset)}_{who}"
+        ctx.pub.table(name, frame.reset_index(drop=True),
+                      title=f"{who.capitalize()} by age band and sex, {ctx.area.name}",
+                      keys=["age_band", "sex"],
+                      query={"measure": f"{who} by age and sex", "dataset": dataset,
+                             "period": spec.assessed.label}, source=source, notes=notes)
+        names.append(f"data/{name}.csv")
+        if notes:
+            sec.add(Paragraph(f"{who.capitalize()}: " + "; ".join(notes) + ".", "note"))
+    sec.add(Paragraph(f"The counts behind the pyramid are in {' and '.join(names)} and "
+                      "tables.xlsx.", "note"))
+
+
 def _recommendations(ctx: _Context, sec: Section, *, appendix: bool) -> None:
     reg = ctx.registers.get("recommendations") if ctx.registers else None
     if reg is None:
@@ -652,6 +741,8 @@ def assemble(store: Store, spec: Spec, area: Area, pub: Publisher, *, kind: str 
     changes = background.sub("changes", f"Changes since {spec.compare.label}")
     change_table, change_frame = _change_table(ctx, changes)
     change_findings = _change_findings(ctx, change_frame, change_table)
+    if spec.datasets and kind != "monitoring":
+        _partner(ctx, background.sub("partner-data", "Partner data"))
     chapters = [_priority_chapter(ctx, pr, i) for i, pr in enumerate(spec.priorities, 1)]
     _trend_figure(ctx, overview, None, "all_crime_trend",
                   f"All crime: monthly count, {area.name}")
