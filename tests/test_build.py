@@ -335,3 +335,47 @@ def test_bad_spec_and_out_folder(project: dict[str, Path], tmp_path: Path,
     code, _, err = run("build", "--spec", str(project["spec"]), "--out", str(blocker),
                        "--store", str(project["store"]), capsys=capsys)
     assert code == 2 and "is a file, not a folder" in err and "Traceback" not in err
+
+
+def test_disclosure_control_on_a_real_build(project: dict[str, Path],
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """With Shoplifting protected below 40, no published shoplifting count by ward or LSOA is
+    1-39, no single hidden ward can be recovered from the CSP total, and the document shows
+    the marks (not the counts)."""
+    text = project["spec"].read_text(encoding="utf-8")
+    assert 'categories = ["Shoplifting"]' in text
+    text = text.replace("suppression = 5", "suppression = 40")
+    text = text.replace("protected = [", 'protected = ["Shoplifting", ', 1)
+    spec = project["root"] / "protected.toml"
+    spec.write_text(text, encoding="utf-8")
+    out = project["root"] / "out-protected"
+    code, _, err = run("build", "--spec", str(spec), "--out", str(out), "--store",
+                       str(project["store"]), "--quiet", capsys=capsys)
+    assert code == 0, err
+    b = out / "cambridge-2024"
+    chapter = next(p for p in ("priority-1", "priority-2")
+                   if "Shoplifting" in (b / "data" / f"{p}_performance.csv").read_text())
+    wards = rows_of(b / "data" / f"{chapter}_wards.csv")
+    counts = [r["count"] for r in wards]
+    hidden = [c for c in counts if not c.isdigit()]
+    assert hidden, "some wards have fewer than 40 shoplifting offences"
+    assert all(int(c) == 0 or int(c) >= 40 for c in counts if c.isdigit())
+    assert len(hidden) != 1
+    for r in wards:  # rates and shares computed from a hidden count are hidden too
+        if not r["count"].isdigit():
+            assert not r["rate_per_1000"].replace(".", "").isdigit()
+    # every published table: protected rows never show 1-39
+    for f in (b / "data").glob("*.csv"):
+        for r in rows_of(f):
+            if r.get("category") == "Shoplifting":
+                for k, v in r.items():
+                    if k[:1].isdigit() and v.isdigit():
+                        assert not 0 < int(v) < 40, (f.name, k, v)
+    html = (b / "assessment.html").read_text(encoding="utf-8")
+    assert "&lt;40" in html
+    # the workbook shows the same marks as the CSV
+    import openpyxl
+
+    ws = openpyxl.load_workbook(b / "tables.xlsx")[f"{chapter}_wards"]
+    sheet = [r[2] for r in ws.iter_rows(min_row=4, values_only=True) if r[0]]
+    assert [str(v) for v in sheet[: len(counts)]] == counts
