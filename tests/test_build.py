@@ -122,7 +122,7 @@ def test_every_output_is_written(project: dict[str, Path]) -> None:
     for png in pngs:
         assert png.with_suffix(".svg").is_file()
     # no temporary build folder is left beside the output
-    assert [p.name for p in project["out"].iterdir()] == ["cambridge-2024"]
+    assert not [p.name for p in project["out"].iterdir() if p.name.startswith(".")]
 
 
 def test_all_crime_matches_an_independent_count(project: dict[str, Path]) -> None:
@@ -304,7 +304,7 @@ def test_bad_register_fails_cleanly_and_keeps_the_previous_build(
     assert "Traceback" not in err
     assert "register.csv" in err and "line 4" in err and "2024-13-01" in err
     assert tree(b) == before
-    assert [p.name for p in project["out"].iterdir()] == ["cambridge-2024"]
+    assert not [p.name for p in project["out"].iterdir() if p.name.startswith(".")]
 
 
 def test_bad_spec_and_out_folder(project: dict[str, Path], tmp_path: Path,
@@ -379,3 +379,30 @@ def test_disclosure_control_on_a_real_build(project: dict[str, Path],
     ws = openpyxl.load_workbook(b / "tables.xlsx")[f"{chapter}_wards"]
     sheet = [r[2] for r in ws.iter_rows(min_row=4, values_only=True) if r[0]]
     assert [str(v) for v in sheet[: len(counts)]] == counts
+
+
+def test_monitoring_report_focuses_on_the_latest_quarter(
+        project: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    """Quarterly monitoring: Q4 2024 against Q3 (the performance table's known quarters for
+    Cambridge 2024 are 3,656 / 3,959 / 4,006 / 3,301)."""
+    import docx
+
+    code, out, err = run("build", "--spec", str(project["spec"]), "--out",
+                         str(project["out"]), "--store", str(project["store"]), "--kind",
+                         "monitoring", "--quiet", capsys=capsys)
+    assert code == 0, err
+    b = project["out"] / "cambridge-2024-monitoring"
+    assert out.strip() == str(b)
+    rows = rows_of(b / "data" / "quarter_vs_previous-quarter.csv")
+    all_crime = next(r for r in rows if r["category"] == "All crime")
+    assert (all_crime["2024 Q3"], all_crime["2024 Q4"], all_crime["change"]) == (
+        "4006", "3301", "-705")
+    assert all_crime["significant"] == "significant decrease"
+    d = docx.Document(str(b / "assessment.docx"))
+    titles = [p.text for p in d.paragraphs if p.style is not None
+              and p.style.name.startswith("Heading")]
+    assert "Latest quarter: 2024 Q4" in titles
+    assert not any(t.startswith("Appendix") for t in titles)  # the shorter variant
+    text = "\n".join(p.text for p in d.paragraphs)
+    assert "All crime fell 18% (4,006 → 3,301), a statistically significant fall" in text
+    assert "average of the previous 3 quarters" in text

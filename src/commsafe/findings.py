@@ -331,12 +331,14 @@ CLOSE_TO_AVERAGE = 0.10
 
 def change_sentence(name: str, before: int, after: int, *, pct: int | None,
                     p_value: float, significant: bool, average: float | None = None,
-                    average_years: int | None = None, min_base: int = 5) -> str:
+                    average_years: int | None = None, min_base: int = 5,
+                    unit: str = "year") -> str:
     """A change between two periods in words, never stronger than the evidence.
 
     "Burglary fell 17% (680 → 567), a statistically significant fall (p < 0.001), and is now
     close to its 5-year average (528)." A change that could be chance says so; below
-    ``min_base`` no percentage is given; recording-sensitive types carry the caveat.
+    ``min_base`` no percentage is given; recording-sensitive types carry the caveat. The
+    average is of ``average_years`` periods of ``unit`` ("year", or e.g. "quarter").
     """
     if after == before:
         head = f"{name} was unchanged ({format_number(after)})"
@@ -354,7 +356,11 @@ def change_sentence(name: str, before: int, after: int, *, pct: int | None,
                     f"({p_text(p_value)})")
     tail = ""
     if average is not None and average > 0 and average_years:
-        span = f"{average_years}-year average" if average_years > 1 else "previous year"
+        if unit == "year":
+            span = f"{average_years}-year average" if average_years > 1 else "previous year"
+        else:
+            span = (f"average of the previous {average_years} {unit}s" if average_years > 1
+                    else f"previous {unit}")
         shown = _average_text(average)
         if abs(after - average) <= CLOSE_TO_AVERAGE * average:
             tail = f", and is now close to its {span} ({shown})"

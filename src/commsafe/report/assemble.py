@@ -147,20 +147,23 @@ def _pct(a: int, b: int) -> int | None:
     return None if a == 0 else int(round_half_away(100 * (b - a) / a))
 
 
-def _change_rows(ctx: _Context, categories: Sequence[str]) -> pd.DataFrame:
-    """category, compare, assessed, change, pct_change, p_value, significant, average."""
+def _change_rows(ctx: _Context, categories: Sequence[str], before: Period | None = None,
+                 after: Period | None = None) -> pd.DataFrame:
+    """category, before, after (default: the comparison and assessed periods), average (of
+    the 5 periods before ``after``), change, pct_change, p_value, significant."""
     from commsafe.measures.significance import change_test
 
     spec = ctx.spec
-    earlier = history(spec.assessed, HISTORY_YEARS)
+    before = before or spec.compare
+    after = after or spec.assessed
+    earlier = history(after, HISTORY_YEARS)
     rows = []
     for c in categories:
         cats = None if c == ALL_CRIME else [c]
-        a = ctx.data.count(cats, spec.compare)
-        b = ctx.data.count(cats, spec.assessed)
+        a = ctx.data.count(cats, before)
+        b = ctx.data.count(cats, after)
         avail = [v for p in earlier if (v := ctx.data.count(cats, p)) is not None]
-        row: dict[str, Any] = {"category": c, spec.compare.label: a,
-                               spec.assessed.label: b,
+        row: dict[str, Any] = {"category": c, before.label: a, after.label: b,
                                "average": (round_half_away(sum(avail) / len(avail), 1)
                                            if avail else None),
                                "change": None, "pct_change": None, "p_value": None,
@@ -172,9 +175,10 @@ def _change_rows(ctx: _Context, categories: Sequence[str]) -> pd.DataFrame:
                        p_value=t.p_value, significant=t.words)
         rows.append(row)
     frame = pd.DataFrame(rows)
-    for col in (spec.compare.label, spec.assessed.label, "change"):
+    for col in (before.label, after.label, "change"):
         frame[col] = frame[col].astype("Int64")
     frame.attrs["average_years"] = sum(1 for p in earlier if ctx.data.available(p))
+    frame.attrs["unit"] = "quarter" if "quarter" in after.kind else "year"
     return frame
 
 
@@ -279,12 +283,14 @@ def _change_table(ctx: _Context, sec: Section) -> tuple[Table, pd.DataFrame]:
 
 
 def _change_findings(ctx: _Context, frame: pd.DataFrame, table: Table, *,
-                     section: str = "summary", only_significant: bool = True) -> list[Finding]:
+                     section: str = "summary", only_significant: bool = True,
+                     prefix: str = "change") -> list[Finding]:
     spec = ctx.spec
     out: list[Finding] = []
     years = int(frame.attrs.get("average_years", 0))
+    first, second = str(frame.columns[1]), str(frame.columns[2])
     for _, r in frame.iterrows():
-        a, b = r[spec.compare.label], r[spec.assessed.label]
+        a, b = r[first], r[second]
         if pd.isna(a) or pd.isna(b) or r["p_value"] is None or pd.isna(r["p_value"]):
             continue
         significant = str(r["significant"]).startswith("significant")
@@ -296,10 +302,45 @@ def _change_findings(ctx: _Context, frame: pd.DataFrame, table: Table, *,
         text = change_sentence(str(r["category"]), int(a), int(b), pct=pct,
                                p_value=float(r["p_value"]), significant=significant,
                                average=(None if pd.isna(r["average"]) else float(r["average"])),
-                               average_years=years or None, min_base=spec.min_base)
-        out.append(Finding(f"change:{slug(str(r['category']))}:{section}", text, table.id,
+                               average_years=years or None, min_base=spec.min_base,
+                               unit=str(frame.attrs.get("unit", "year")))
+        out.append(Finding(f"{prefix}:{slug(str(r['category']))}:{section}", text, table.id,
                            "change", section))
     return out
+
+
+def _latest_quarter(ctx: _Context, background: Section) -> list[Finding]:
+    """The monitoring report's focus: the latest quarter of the period with data, against
+    the quarter before it and the same quarter a year earlier."""
+    from commsafe.periods import add_months, financial_quarter, quarter
+
+    spec = ctx.spec
+    of = financial_quarter if spec.assessed.kind == "financial_year" else quarter
+    latest = of(spec.assessed.end)
+    while not ctx.data.available(latest) and latest.start > spec.assessed.start:
+        latest = of(add_months(latest.start, -1))
+    sec = background.sub("latest-quarter", f"Latest quarter: {latest.label}")
+    if not ctx.data.available(latest):
+        sec.add(Paragraph("No quarter of the period has data for every month.", "note"))
+        return []
+    found: list[Finding] = []
+    for name, before in (("previous quarter", of(add_months(latest.start, -1))),
+                         ("same quarter a year earlier", of(add_months(latest.start, -12)))):
+        frame = _change_rows(ctx, [ALL_CRIME, *CRIME_TYPES], before, latest)
+        pair = [before.label, latest.label]
+        table = ctx.pub.table(
+            f"quarter_vs_{slug(name)}", frame, title=f"Crime by type: {latest.label} "
+            f"compared with the {name} ({before.label})", keys=["category"],
+            query={"measure": "change by crime type", "area": ctx.area.code,
+                   "compare": pair}, labels=_LABELS, source=ctx.source, value_columns=pair,
+            category_column="category", total_rows=[ALL_CRIME],
+            derived=_derived_of(pair, pair), emphasis=[c == ALL_CRIME for c in frame["category"]],
+            notes=["Blank: no data loaded for that quarter (never zero).",
+                   f"Average: of the {frame.attrs['average_years']} quarter(s) with data of the "
+                   f"{HISTORY_YEARS} before {latest.label}."])
+        sec.add(table)
+        found += _change_findings(ctx, frame, table, prefix=f"quarter-{slug(name)}")
+    return found
 
 
 def _priority_chapter(ctx: _Context, pr: Priority, number: int) -> Section:
@@ -741,6 +782,9 @@ def assemble(store: Store, spec: Spec, area: Area, pub: Publisher, *, kind: str 
     changes = background.sub("changes", f"Changes since {spec.compare.label}")
     change_table, change_frame = _change_table(ctx, changes)
     change_findings = _change_findings(ctx, change_frame, change_table)
+    quarter_findings: list[Finding] = []
+    if kind == "monitoring":
+        quarter_findings = _latest_quarter(ctx, background)
     if spec.datasets and kind != "monitoring":
         _partner(ctx, background.sub("partner-data", "Partner data"))
     chapters = [_priority_chapter(ctx, pr, i) for i, pr in enumerate(spec.priorities, 1)]
@@ -758,7 +802,7 @@ def assemble(store: Store, spec: Spec, area: Area, pub: Publisher, *, kind: str 
             f"data for {len(missing)} of its 12 months, so changes on it are not given.", "",
             "quality", "summary"))
 
-    auto = [*change_findings, *ctx.findings]
+    auto = [*quarter_findings, *change_findings, *ctx.findings]
     findings = apply_analyst_findings(auto, list(analyst))
     all_now = data.count(None, spec.assessed)
     all_before = data.count(None, spec.compare)
