@@ -30,34 +30,35 @@ sysdeps:
 	  $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 
-## The main job on real data: obtain the sample (from the package index), ingest it, report.
+## The main job on real data: a whole strategic assessment. With ../shared/data beside the
+## checkout, Cambridge CSP for the latest 12 months in it; otherwise Leeds, from real police.uk
+## sample data obtained from the package index. Partner data are SYNTHETIC samples.
 demo: install
+	rm -rf $(DEMO)
 	@mkdir -p $(DEMO)
-	rm -f $(DEMO)/commsafe.duckdb $(DEMO)/commsafe.duckdb.wal
-	$(CS) fetch sample --dest .commsafe-cache/sample
-	$(CS) reference load .commsafe-cache/sample/reference --store $(DEMO)/commsafe.duckdb
-	$(CS) ingest .commsafe-cache/sample/police-uk --store $(DEMO)/commsafe.duckdb
-	$(CS) status --store $(DEMO)/commsafe.duckdb
-	$(CS) counts --by month,category --include-asb --store $(DEMO)/commsafe.duckdb --format table
-	@echo "West Yorkshire's five districts (Bradford, Calderdale, Kirklees, Leeds, Wakefield):"
-	$(CS) counts --by district,calendar_year --where "district BETWEEN 'E08000032' AND 'E08000036'" --store $(DEMO)/commsafe.duckdb --format table
-	$(CS) counts --by force,month,category --include-asb --store $(DEMO)/commsafe.duckdb --format csv > $(DEMO)/counts_by_month_category.csv
-	$(CS) counts --by district,calendar_year --names --store $(DEMO)/commsafe.duckdb --format csv > $(DEMO)/counts_by_district_year.csv
-	@echo "Partner data: SYNTHETIC samples for Leeds, loaded through their mappings"
-	rm -rf $(DEMO)/partner
-	$(CS) sample partner-data --area Leeds --out $(DEMO)/partner --store $(DEMO)/commsafe.duckdb
-	for kind in police_extract ed_assaults premises_incidents; do \
-	  $(CS) load $(DEMO)/partner/SYNTHETIC_$$kind.csv --mapping $(DEMO)/partner/SYNTHETIC_$$kind.toml --store $(DEMO)/commsafe.duckdb || exit 1; done
-	$(CS) table partner ed-assaults --dataset synthetic_ed_assaults --store $(DEMO)/commsafe.duckdb --format csv --out $(DEMO)/ed_assaults_monthly.csv
-	$(CS) chart pyramid --dataset synthetic_police_extract --area Leeds --out $(DEMO)/charts --store $(DEMO)/commsafe.duckdb --value share > /dev/null
-	$(CS) cardiff scores --dataset synthetic_premises_incidents --chart $(DEMO)/charts/cardiff --store $(DEMO)/commsafe.duckdb
+	@if [ -d "$(SHARED)/police-uk/cambridgeshire-2024" ]; then \
+	  echo "Real data: $(SHARED) (Cambridge CSP)"; \
+	  area=Cambridge; data="--data $(SHARED)/police-uk/cambridgeshire-2024"; \
+	  refs="$(SHARED)/geography $(SHARED)/population"; \
+	else \
+	  echo "No $(SHARED): real police.uk sample data from the package index (Leeds)"; \
+	  $(CS) fetch sample --dest .commsafe-cache/sample || exit 1; \
+	  area=Leeds; data="--data .commsafe-cache/sample/police-uk"; \
+	  refs=".commsafe-cache/sample/reference"; \
+	fi; \
+	set -e; \
+	$(CS) reference load $$refs --store $(DEMO)/commsafe.duckdb --quiet; \
+	$(CS) sample partner-data --area $$area --out $(DEMO)/partner --store $(DEMO)/commsafe.duckdb; \
+	$(CS) init --csp $$area $$data $$(for r in $$refs; do printf -- '--reference %s ' $$r; done) \
+	  --dataset $(DEMO)/partner/SYNTHETIC_police_extract.csv \
+	  --dataset $(DEMO)/partner/SYNTHETIC_ed_assaults.csv \
+	  --dir $(DEMO) --store $(DEMO)/commsafe.duckdb; \
+	$(CS) build --spec $(DEMO)/commsafe.toml --out $(DEMO)/out --store $(DEMO)/commsafe.duckdb
 	@echo ""
-	@echo "Outputs:"
+	@echo "Outputs (open assessment.html or assessment.pdf first):"
+	@ls -d $(abspath $(DEMO))/out/*/ | sed 's/^/  /'
+	@echo "  spec:   $(abspath $(DEMO))/commsafe.toml (edit priorities, targets, registers; build again)"
 	@echo "  store:  $(abspath $(DEMO))/commsafe.duckdb"
-	@echo "  counts: $(abspath $(DEMO))/counts_by_month_category.csv"
-	@echo "          $(abspath $(DEMO))/counts_by_district_year.csv"
-	@echo "  partner data (synthetic): $(abspath $(DEMO))/partner/, $(abspath $(DEMO))/ed_assaults_monthly.csv"
-	@echo "  charts: $(abspath $(DEMO))/charts/pyramid.png, $(abspath $(DEMO))/charts/cardiff.png"
 
 lint: install
 	$(VENV)/bin/ruff check src tests benchmarks
@@ -73,6 +74,7 @@ bench: install
 	$(PY) benchmarks/bench_ingest.py --data $(SHARED)/police-uk --out docs/benchmarks.md
 	$(PY) benchmarks/bench_performance.py --data $(SHARED)/police-uk --out docs/benchmarks-measures.md
 	$(PY) benchmarks/bench_spatial.py --data $(SHARED) --out docs/benchmarks-spatial.md
+	$(PY) benchmarks/bench_build.py --data $(SHARED) --out docs/benchmarks.md
 
 clean:
 	rm -rf $(VENV) out .commsafe-cache

@@ -328,7 +328,7 @@ def test_bad_spec_and_out_folder(project: dict[str, Path], tmp_path: Path,
                     .replace('compare = "2023"', 'compare = "2020"'), encoding="utf-8")
     code, _, err = run("build", "--spec", str(spec), "--out", str(tmp_path / "o"), "--store",
                        str(project["store"]), capsys=capsys)
-    assert code == 2 and "2021" in err and "does not have data" in err
+    assert code == 2 and "2021" in err and "has no data" in err
 
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")

@@ -387,6 +387,9 @@ def init(
     reference: Annotated[list[Path] | None, typer.Option(
         help="Reference data folders or files (lookups, boundaries, population); repeat.")] =
     None,
+    dataset: Annotated[list[str] | None, typer.Option(
+        help="A partner data set: DATA=MAPPING, or DATA alone when its mapping is DATA with a "
+             ".toml suffix; repeat.")] = None,
     out_dir: Annotated[Path, typer.Option("--dir", help="Folder for commsafe.toml.")] =
     Path("."),
     period: Annotated[str | None, typer.Option(
@@ -403,6 +406,17 @@ def init(
     from commsafe.spec import init_spec
     from commsafe.store import open_store
 
+    pairs = []
+    for item in dataset or []:
+        data_text, _, mapping_text = item.partition("=")
+        data_file = Path(data_text)
+        mapping_file = Path(mapping_text) if mapping_text else data_file.with_suffix(".toml")
+        for f, what in ((data_file, "data file"), (mapping_file, "mapping file")):
+            if not f.is_file():
+                raise CommsafeError(f"--dataset {item!r}: the {what} {f} does not exist. Give "
+                                    "DATA=MAPPING, or DATA with its mapping beside it as "
+                                    "DATA.toml.")
+        pairs.append((data_file, mapping_file))
     name, code, counts = csp, csp, {}
     path = _store_path(store)
     with open_store(path) as st:  # load what is new, so priorities come from the data
@@ -440,7 +454,7 @@ def init(
             err.print(f"[dim]note:[/dim] period not given: assessing the 12 months to "
                       f"{period}, the latest month with data", soft_wrap=True)
     written, notes = init_spec(out_dir, partnership_name=name, area=code, police_uk=data,
-                               reference=reference or [], period=period,
+                               reference=reference or [], datasets=pairs, period=period,
                                category_counts=counts or None)
     for note in notes:
         err.print(f"[dim]note:[/dim] {note}", soft_wrap=True)

@@ -42,10 +42,16 @@ ON_TRACK, OFF_TRACK, NO_DATA = "on track", "off track", "no data"
 @dataclass
 class AreaMonthly:
     """Events of one area by category and month (``frame``: category, month, count) and the
-    months with data for every force covering it (``covered``)."""
+    months with data for every force covering it (``covered``).
+
+    ``offsets`` (months from a period's start, 0 = its first month) restricts every period to
+    those months, for like-for-like comparisons when the period assessed is only partly
+    covered (e.g. year to date, or a sample with some months): None means whole periods.
+    """
 
     frame: pd.DataFrame
     covered: set[date]
+    offsets: tuple[int, ...] | None = None
 
     @classmethod
     def read(cls, store: Store, within: Area) -> AreaMonthly:
@@ -58,19 +64,30 @@ class AreaMonthly:
         frame["month"] = [periods.as_month(m) for m in frame["month"]]
         return cls(frame, months_with_data(store, within=within))
 
+    def months_in(self, period: Period) -> list[date]:
+        """The months of ``period`` that count (all of them, or those at ``offsets``)."""
+        if self.offsets is None:
+            return list(period.months())
+        return [periods.add_months(period.start, k) for k in self.offsets if k < len(period)]
+
+    def covered_offsets(self, period: Period) -> tuple[int, ...]:
+        """Which months of ``period`` (as offsets from its start) have data."""
+        return tuple(k for k, m in enumerate(period.months()) if m in self.covered)
+
     def available(self, period: Period) -> bool:
-        return all(m in self.covered for m in period.months())
+        months = self.months_in(period)
+        return bool(months) and all(m in self.covered for m in months)
 
     def months(self) -> list[date]:
         return sorted(self.covered)
 
     def count(self, categories: Sequence[str] | None, period: Period) -> int | None:
-        """Events of ``categories`` (None: all crime, ASB excluded) in ``period``; None when
-        any month of the period has no data."""
+        """Events of ``categories`` (None: all crime, ASB excluded) in ``period`` (its months
+        at ``offsets``); None when any of those months has no data."""
         if not self.available(period):
             return None
         f = self.frame
-        sel = f["month"].between(period.start, period.end)
+        sel = f["month"].isin(self.months_in(period))
         if categories is None:
             sel &= f["category"] != ASB
         else:

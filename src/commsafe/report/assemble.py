@@ -239,10 +239,14 @@ def _overview(ctx: _Context, sec: Section) -> Table:
         labels={"period": "Period", **_LABELS}, source=ctx.source,
         notes=["Blank: no data loaded for that period (never zero)."])
     sec.add(table)
-    if frame["count"].notna().sum() >= 1:
+    if frame["rate_per_1000"].isna().all():
+        sec.add(Paragraph(f"No population is loaded for {ctx.area.name}: rates per 1,000 "
+                          "residents cannot be given.", "note"))
+    elif frame["count"].notna().sum() >= 1:
         from commsafe.outputs.charts import count_rate_chart
 
         chart = frame.dropna(subset=["count"]).assign(complete=True)
+        chart["rate_per_1000"] = chart["rate_per_1000"].astype(float)
 
         def draw(stem: Path) -> list[Path]:
             return count_rate_chart(chart, title=f"All crime, {ctx.area.name}: count and "
@@ -759,14 +763,24 @@ def assemble(store: Store, spec: Spec, area: Area, pub: Publisher, *, kind: str 
     from commsafe.measures.areas import data_quality, source_line
 
     data = AreaMonthly.read(store, area)
+    partial: Finding | None = None
     if not data.available(spec.assessed):
-        have = sorted(data.covered)
-        span = (f"{have[0]:%B %Y} to {have[-1]:%B %Y} ({len(have)} months)" if have
-                else "none")
-        raise InputError(f"the period assessed, {spec.assessed.label}, does not have data "
-                         f"for every month in {area.name or area.code}. Months with data: "
-                         f"{span}. Fix: set [period] in {spec.path or 'the spec'} to a "
-                         "period inside them, or load the missing months.")
+        offsets = data.covered_offsets(spec.assessed)
+        if not offsets:
+            have = sorted(data.covered)
+            span = (f"{have[0]:%B %Y} to {have[-1]:%B %Y} ({len(have)} months)" if have
+                    else "none")
+            raise InputError(f"the period assessed, {spec.assessed.label}, has no data in "
+                             f"{area.name or area.code}. Months with data: {span}. Fix: set "
+                             f"[period] in {spec.path or 'the spec'} to a period inside them, "
+                             "or load the data for it.")
+        data.offsets = offsets
+        months = [f"{m:%B %Y}" for m in data.months_in(spec.assessed)]
+        partial = Finding(
+            "quality:partial-period", f"Only {len(months)} of the {len(spec.assessed)} months "
+            f"of {spec.assessed.label} have data ({', '.join(months)}): every count covers "
+            "those months only, and every comparison uses the same months of the earlier "
+            "periods (like for like).", "", "quality", "summary")
     years = [p.start.year for p in [*history(spec.assessed, HISTORY_YEARS), spec.assessed]]
     population, pop_notes = _population(store, area, years)
     ctx = _Context(store, spec, area, data, pub, source_line(store, f"{area.level} = "
@@ -792,15 +806,17 @@ def assemble(store: Store, spec: Spec, area: Area, pub: Publisher, *, kind: str 
                   f"All crime: monthly count, {area.name}")
 
     # quality warnings surface as findings
+    if partial is not None:
+        ctx.findings.insert(0, partial)
     q = ctx.quality
     if q is not None and q.total and q.share_no_location >= 0.05:
         ctx.findings.append(Finding("quality:no-location", q.text, "", "quality", "summary"))
-    missing = [m for m in spec.compare.months() if m not in data.covered]
+    missing = [m for m in data.months_in(spec.compare) if m not in data.covered]
     if missing:
         ctx.findings.append(Finding(
             "quality:compare-missing", f"The comparison period {spec.compare.label} has no "
-            f"data for {len(missing)} of its 12 months, so changes on it are not given.", "",
-            "quality", "summary"))
+            f"data for {len(missing)} of the {len(data.months_in(spec.compare))} months "
+            "compared, so changes on it are not given.", "", "quality", "summary"))
 
     auto = [*quarter_findings, *change_findings, *ctx.findings]
     findings = apply_analyst_findings(auto, list(analyst))
@@ -856,6 +872,24 @@ def _number(doc: Document) -> None:
                 sec.blocks[i] = replace(block, number=counts[key])
 
 
+def _rolling_counts(ctx: _Context, chosen: Sequence[Period]) -> Any:
+    """The area's counts by crime type for rolling 12-month periods, as a counts table (the
+    performance table's input); periods without data for every month are left out."""
+    from commsafe.sources.counts import CountsTable
+
+    rows = []
+    for p in chosen:
+        total = ctx.data.count(None, p)
+        if total is None:
+            continue
+        rows.append((ALL_CRIME, p, total))
+        rows += [(c, p, n) for c in CRIME_TYPES if (n := ctx.data.count([c], p)) is not None]
+    frame = pd.DataFrame([{"area": "", "category": c, "period": p.label, "kind": p.kind,
+                           "start": p.start, "count": int(n), "line": i + 2}
+                          for i, (c, p, n) in enumerate(rows)])
+    return CountsTable(Path("store"), frame, "rolling_12")
+
+
 def _appendices(ctx: _Context) -> list[Section]:
     from commsafe.measures.performance import PerformanceSpec, performance_table
 
@@ -863,29 +897,34 @@ def _appendices(ctx: _Context) -> list[Section]:
     out: list[Section] = []
     perf = Section("appendix-performance", "Appendix A: Performance table", appendix=True)
     chosen = _history_periods(spec)
-    if spec.assessed.kind in ("financial_year", "calendar_year"):
-        try:
+    try:
+        if spec.assessed.kind in ("financial_year", "calendar_year"):
             frame = performance_table(
                 store=ctx.store, kind=spec.assessed.kind, where=ctx.scope(),
                 spec=PerformanceSpec(periods=chosen, min_base=spec.min_base))
-        except InputError as exc:
-            frame = None
-            perf.add(Paragraph(f"No performance table: {exc}", "note"))
-    else:
+        else:  # rolling 12 months: the same 12 months of each earlier year
+            frame = performance_table(counts=_rolling_counts(ctx, chosen),
+                                      spec=PerformanceSpec(periods=chosen,
+                                                           min_base=spec.min_base))
+    except InputError as exc:
         frame = None
-        perf.add(Paragraph("The full performance table is given by calendar or financial "
-                           "year; this assessment covers a rolling 12 months.", "note"))
+        perf.add(Paragraph(f"No performance table: {exc}", "note"))
     if frame is not None:
         labels = [c for c in frame.columns if c not in ("category", "average", "change",
                                                         "pct_change", "p_value",
                                                         "significant")]
         levels = list(frame.attrs.get("levels", []))
+        rolling = spec.assessed.kind == "rolling_12"
+        span = {"financial_year": "financial year", "calendar_year": "calendar year",
+                "rolling_12": f"year to {spec.assessed.end:%B}"}.get(spec.assessed.kind,
+                                                                     spec.assessed.kind)
+        short = {p.label: f"Year to {p.end:%b %Y}" for p in chosen} if rolling else {}
         perf.add(ctx.pub.table(
-            "performance", frame, title=f"Performance by crime type and "
-            f"{spec.assessed.kind.replace('_', ' ')}, {ctx.area.name}", keys=["category"],
+            "performance", frame, title=f"Performance by crime type and {span}, "
+            f"{ctx.area.name}", keys=["category"],
             query={"measure": "performance table", "area": ctx.area.code,
                    "kind": spec.assessed.kind, "min_base": spec.min_base},
-            labels=_LABELS, source=ctx.source, value_columns=labels,
+            labels={**_LABELS, **short}, source=ctx.source, value_columns=labels,
             category_column="category", total_rows=[ALL_CRIME],
             derived=_derived_of(labels, labels[-2:]), levels=levels,
             emphasis=[c == ALL_CRIME for c in frame["category"]],
