@@ -7,9 +7,11 @@ CS     := $(VENV)/bin/commsafe
 DEMO   := out/demo
 SHARED ?= ../shared/data
 
-# Debian packages: WeasyPrint's Pango/HarfBuzz (the PDF), fonts, and poppler-utils (the tests
-# read PDFs back with pdftotext and render pages with pdftoppm).
-DEBS   := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils
+# Debian packages: WeasyPrint's Pango/HarfBuzz (the PDF), fonts, poppler-utils (the tests read
+# PDFs back with pdftotext and render pages with pdftoppm) and Chromium (the atlas's browser
+# tests, driven by Playwright; never `playwright install`).
+DEBS   := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils \
+          chromium
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test bench lint install clean sysdeps

@@ -379,6 +379,17 @@ def test_disclosure_control_on_a_real_build(project: dict[str, Path],
     ws = openpyxl.load_workbook(b / "tables.xlsx")[f"{chapter}_wards"]
     sheet = [r[2] for r in ws.iter_rows(min_row=4, values_only=True) if r[0]]
     assert [str(v) for v in sheet[: len(counts)]] == counts
+    # the atlas: the same rule, and the hidden counts are not in the file at all
+    payload = atlas_data(b / "atlas.html")
+    for level in ("ward", "lsoa"):
+        v = payload["values"][level]["shoplifting"]["2024"]
+        assert v["marks"], level
+        assert all(c is None or c == 0 or c >= 40 for c in v["count"])
+        assert len(v["marks"]) != 1
+        for k in v["marks"]:
+            assert v["count"][int(k)] is None and v["rate"][int(k)] is None
+        series = payload["monthly"][level]["shoplifting"]["counts"]
+        assert all(x is None for s in series for x in s)  # small monthly counts left out
 
 
 def test_monitoring_report_focuses_on_the_latest_quarter(
@@ -406,3 +417,43 @@ def test_monitoring_report_focuses_on_the_latest_quarter(
     text = "\n".join(p.text for p in d.paragraphs)
     assert "All crime fell 18% (4,006 → 3,301), a statistically significant fall" in text
     assert "average of the previous 3 quarters" in text
+
+
+def atlas_data(path: Path) -> dict[str, Any]:
+    """The payload embedded in an atlas file (the JSON in its data script element)."""
+    import re
+
+    text = path.read_text(encoding="utf-8")
+    found = re.search(r'<script type="application/json" id="atlas-data">(.*?)</script>', text,
+                      re.S)
+    assert found, "no atlas-data script element"
+    return dict(json.loads(found.group(1)))
+
+
+def test_atlas_beside_the_document(project: dict[str, Path], shared_data: Path) -> None:
+    """The build's atlas.html: one file, no address outside it, Cambridge's 14 wards and 78
+    LSOAs (recounted from the ONS lookup), and Market ward's known figures."""
+    atlas = project["build"] / "atlas.html"
+    text = atlas.read_text(encoding="utf-8")
+    bare = text.replace("http://www.w3.org/2000/svg", "").replace(
+        "http://www.w3.org/1999/xlink", "")  # XML namespace names, never fetched
+    assert "http://" not in bare and "https://" not in bare
+    assert atlas.stat().st_size < 3_000_000
+    payload = atlas_data(atlas)
+    wards, lsoas = set(), set()
+    with (shared_data / "geography" / "lookup_lsoa21_ward24_ltla24.csv").open(
+            newline="", encoding="utf-8-sig") as h:
+        for row in csv.DictReader(h):
+            if row["ltla24_code"] == "E07000008":
+                wards.add(row["ward24_code"])
+                lsoas.add(row["lsoa21_code"])
+    assert {a["code"] for a in payload["levels"]["lsoa"]["areas"]} == lsoas
+    assert len(payload["levels"]["ward"]["areas"]) == len(wards) == 14
+    areas = payload["levels"]["ward"]["areas"]
+    i = next(k for k, a in enumerate(areas) if a["name"] == "Market")
+    v = payload["values"]["ward"]["all-crime"]["2024"]
+    assert (v["count"][i], v["rate"][i], v["rank"][i]) == (3664, 350.9, 1)
+    assert [p["id"] for p in payload["periods"]] == ["2024"]
+    assert sum(payload["monthly"]["ward"]["all-crime"]["counts"][i]) == 3664
+    manifest = json.loads((project["build"] / "manifest.json").read_text(encoding="utf-8"))
+    assert any(o["path"] == "atlas.html" for o in manifest["outputs"])

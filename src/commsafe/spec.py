@@ -9,6 +9,7 @@ Layout::
 
     recommendations = "register.xlsx"        # optional, CSV/XLSX recommendations register
     interventions = "interventions.csv"      # optional
+    harm_weights = "weights.csv"             # optional, harm columns in the performance table
     [partnership]  name, area                # area: CSP or district code or name
     [period]       assessed = "2024/25" | "2024"  or  rolling = "2025-03";  compare (optional)
     [thresholds]   min_base (5), suppression (5), protected (categories suppressed)
@@ -166,6 +167,7 @@ class Spec:
     schedule: tuple[ScheduleItem, ...] = ()
     recommendations: Path | None = None
     interventions: Path | None = None
+    harm_weights: Path | None = None
     path: Path | None = field(default=None, compare=False)
     notes: tuple[str, ...] = field(default=(), compare=False)
 
@@ -174,7 +176,7 @@ class Spec:
 
 _KEYS: Final[dict[str, tuple[str, ...]]] = {
     "top": ("partnership", "period", "thresholds", "data", "outputs", "priorities", "schedule",
-            "recommendations", "interventions"),
+            "recommendations", "interventions", "harm_weights"),
     "partnership": ("name", "area"),
     "period": ("assessed", "rolling", "compare"),
     "thresholds": ("min_base", "suppression", "protected"),
@@ -424,7 +426,7 @@ def load_spec(path: str | os.PathLike[str]) -> Spec:
             r.string(item, "theme", f"{where}.theme", required=True), when))
 
     optional: dict[str, Path | None] = {}
-    for key in ("recommendations", "interventions"):
+    for key in ("recommendations", "interventions", "harm_weights"):
         optional[key] = r.path_value(raw[key], key) if key in raw else None
 
     return Spec(
@@ -433,6 +435,7 @@ def load_spec(path: str | os.PathLike[str]) -> Spec:
         datasets=tuple(datasets), reference=reference, geography=geography,
         priorities=priorities, schedule=tuple(schedule),
         recommendations=optional["recommendations"], interventions=optional["interventions"],
+        harm_weights=optional["harm_weights"],
         path=r.path, notes=tuple(r.notes),
     )
 
@@ -543,13 +546,17 @@ def render_spec(spec: Spec, base: str | os.PathLike[str] | None = None) -> str:
         "",
         "# Recommendations register (CSV or XLSX) tracked from earlier assessments.",
     ]
-    for key, comment in (("recommendations", None),
-                         ("interventions", "# Interventions list (CSV or XLSX) to evaluate.")):
+    for key, comment, example in (
+            ("recommendations", None, "recommendations.xlsx"),
+            ("interventions", "# Interventions list (CSV or XLSX) to evaluate.",
+             "interventions.xlsx"),
+            ("harm_weights", "# Harm weights (CSV: category or ho_code, weight) for harm columns "
+             "in the performance table.", "harm_weights.csv")):
         if comment:
             out.append(comment)
         value = getattr(spec, key)
         if value is None:
-            out.append(f'# {key} = "{key}.xlsx"   (uncomment and edit to use)')
+            out.append(f'# {key} = "{example}"   (uncomment and edit to use)')
         else:
             out.append(f"{key} = {_q(_rel(value, b))}")
     kind = "rolling" if spec.assessed.kind == "rolling_12" else "assessed"

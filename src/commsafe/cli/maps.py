@@ -130,9 +130,9 @@ def map_points(
         outline = _outline(st, within)
         wards = None
         if within is not None:
-            from commsafe.measures.rates import _areas_within
+            from commsafe.measures.rates import areas_within
 
-            codes = list(_areas_within(st, "ward", within)["area_code"])
+            codes = list(areas_within(st, "ward", within)["area_code"])
             try:
                 wards = store_polygons(st.con, "ward", codes)
             except CommsafeError:

@@ -66,3 +66,39 @@ def build(
     if result.findings_file is not None:
         out.print(f"findings file (edit, drop or add findings, then build again): "
                   f"{result.findings_file}")
+
+
+@app.command("atlas")
+def atlas(
+    spec: Annotated[Path, typer.Option(
+        "--spec", help="The spec (commsafe.toml, or the folder holding it).")] =
+    Path("commsafe.toml"),
+    out_file: Annotated[Path, typer.Option(
+        "--out", help="The HTML file to write.")] = Path("atlas.html"),
+    store: StoreOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """The community safety atlas: one self-contained HTML file (no network needed) mapping
+    every crime type, ASB and partner data set by ward and LSOA — count, rate per 1,000 and
+    change — with a ranked chart, an area panel, the victim/offender pyramid and the data
+    table. Disclosure control as in the assessment: suppressed values are not in the file."""
+    from commsafe.atlas.data import spec_payload
+    from commsafe.atlas.page import write_atlas
+    from commsafe.errors import InputError
+    from commsafe.spec import load_spec
+    from commsafe.store import open_store
+
+    loaded = load_spec(spec)
+    if out_file.is_dir():
+        raise InputError(f"{out_file}: is a folder; give the HTML file to write, e.g. "
+                         f"{out_file / 'atlas.html'}")
+    with open_store(_store_path(store), read_only=True) as st:
+        payload = spec_payload(st, loaded)
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    path = write_atlas(payload, out_file)
+    if not quiet:
+        for note in payload["meta"]["notes"]:
+            err.print(f"[dim]note:[/dim] {note}", soft_wrap=True)
+        size = path.stat().st_size
+        out.print(f"wrote {path} ({size / 1e6:.1f} MB; open it in a browser, no network "
+                  "needed)")

@@ -57,7 +57,7 @@ import pandas as pd
 from commsafe import periods
 from commsafe.errors import InputError
 from commsafe.measures.counts import events_view_sql, where_error
-from commsafe.measures.rates import _areas_within, category_filter
+from commsafe.measures.rates import areas_within, category_filter
 from commsafe.measures.rounding import pct_change
 from commsafe.measures.significance import change_test
 from commsafe.measures.trends import missing_months_text
@@ -204,7 +204,7 @@ def count_by_area(store: Store, by: str, *, period: Period,
                          f" WHERE {cond} AND {_period_sql(period)} GROUP BY 1", where)
     unplaced = int(counts.loc[counts["area_code"].isna(), "n"].sum())
     counts = counts[counts["area_code"].notna()]
-    areas = _areas_within(store, by, within)
+    areas = areas_within(store, by, within)
     codes = sorted(set(areas["area_code"].dropna()) | set(counts["area_code"]))
     found = dict(zip(counts["area_code"], counts["n"], strict=True))
     series = pd.Series([int(found.get(c, 0)) for c in codes],

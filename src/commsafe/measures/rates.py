@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -56,8 +57,23 @@ def category_filter(categories: Sequence[str] | None, *, include_asb: bool = Fal
     return "TRUE" if include_asb else "NOT is_asb"
 
 
-def _areas_within(store: Store, level: str, within: Area | None) -> pd.DataFrame:
+def areas_within(store: Store, level: str, within: Area | None) -> pd.DataFrame:
     """Codes and names of the areas of ``level`` inside ``within`` (all when None)."""
+    key = ("areas_within", level, within)
+    if key not in store.memo:
+        store.memo[key] = _areas_within(store, level, within)
+    return store.memo[key].copy()  # type: ignore[attr-defined]
+
+
+def store_population(store: Store, level: str, year: int) -> Any:
+    """:func:`commsafe.reference.areas.area_population`, kept in the store's memo."""
+    key = ("population", level, year)
+    if key not in store.memo:
+        store.memo[key] = area_population(store.con, level, year)
+    return store.memo[key]
+
+
+def _areas_within(store: Store, level: str, within: Area | None) -> pd.DataFrame:
     area_type = AREA_LEVELS[level][1]
     if within is None:
         return store.con.execute(
@@ -116,11 +132,11 @@ def rates_table(store: Store, by: str, *, period: periods.Period,
         f"WHERE {' AND '.join(conds)} GROUP BY 1").df()
     unplaced = int(counts.loc[counts["area_code"].isna(), "count"].sum())
     counts = counts[counts["area_code"].notna()]
-    areas = _areas_within(store, by, within)
+    areas = areas_within(store, by, within)
     frame = areas.merge(counts, on="area_code", how="outer")
     frame["count"] = frame["count"].fillna(0).astype("int64")
     year = period.start.year if period.kind != "calendar_year" else int(period.label)
-    pop = area_population(store.con, by, year)
+    pop = store_population(store, by, year)
     frame["population"] = frame["area_code"].map(pop.get)
     rates = [rate_per_1000(int(n), p) for n, p in zip(frame["count"], frame["population"],
                                                      strict=True)]

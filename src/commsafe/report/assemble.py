@@ -87,6 +87,8 @@ class Assembled:
     publisher: Publisher
     findings: list[Finding]
     notes: list[str] = field(default_factory=list)
+    atlas: dict[str, Any] = field(default_factory=dict)
+    """The atlas payload (:mod:`commsafe.atlas`), written beside the document."""
 
 
 @dataclass
@@ -112,7 +114,8 @@ class _Context:
 
 def _population(store: Store, area: Area, years: Sequence[int]) -> tuple[
         dict[int, float | None], list[str]]:
-    from commsafe.reference.areas import area_population, population_years
+    from commsafe.measures.rates import store_population
+    from commsafe.reference.areas import population_years
 
     loaded = population_years(store.con)
     out: dict[int, float | None] = {}
@@ -124,7 +127,7 @@ def _population(store: Store, area: Area, years: Sequence[int]) -> tuple[
             continue
         used = min(loaded, key=lambda x: (abs(x - y), -x))  # as area_population chooses
         if used not in by_used:
-            value = area_population(store.con, area.level, used).get(area.code)
+            value = store_population(store, area.level, used).get(area.code)
             by_used[used] = float(value) if value is not None else None
         out[y] = by_used[used]
         if used != y:
@@ -792,6 +795,11 @@ def assemble(store: Store, spec: Spec, area: Area, pub: Publisher, *, kind: str 
     summary = Section("summary", "Executive summary")
     background = Section("background", "Background")
     overview = background.sub("overview", "Overview of crime and disorder")
+    overview.add(Paragraph("The interactive community safety atlas beside this document "
+                           "(atlas.html: open it in a browser, no network needed) maps every "
+                           "crime type, ASB and partner data set by ward and LSOA, with a "
+                           "ranked chart, each area's trend and the victim and offender "
+                           "pyramid.", "note"))
     _overview(ctx, overview)
     changes = background.sub("changes", f"Changes since {spec.compare.label}")
     change_table, change_frame = _change_table(ctx, changes)
@@ -855,7 +863,9 @@ def assemble(store: Store, spec: Spec, area: Area, pub: Publisher, *, kind: str 
                    details=_details(ctx, built), sections=sections, kind=kind,
                    footer=f"{spec.partnership_name} — {_title(spec, kind)}")
     _number(doc)
-    return Assembled(doc, pub, auto, ctx.notes)
+    from commsafe.atlas.data import spec_payload
+
+    return Assembled(doc, pub, auto, ctx.notes, atlas=spec_payload(store, spec))
 
 
 def _number(doc: Document) -> None:
@@ -898,21 +908,28 @@ def _appendices(ctx: _Context) -> list[Section]:
     perf = Section("appendix-performance", "Appendix A: Performance table", appendix=True)
     chosen = _history_periods(spec)
     try:
+        harm = None
+        if spec.harm_weights is not None:
+            from commsafe.measures.harm import load_weights
+
+            harm = load_weights(spec.harm_weights)
         if spec.assessed.kind in ("financial_year", "calendar_year"):
             frame = performance_table(
                 store=ctx.store, kind=spec.assessed.kind, where=ctx.scope(),
-                spec=PerformanceSpec(periods=chosen, min_base=spec.min_base))
+                spec=PerformanceSpec(periods=chosen, min_base=spec.min_base), harm=harm)
         else:  # rolling 12 months: the same 12 months of each earlier year
             frame = performance_table(counts=_rolling_counts(ctx, chosen),
                                       spec=PerformanceSpec(periods=chosen,
-                                                           min_base=spec.min_base))
+                                                           min_base=spec.min_base),
+                                      harm=harm)
     except InputError as exc:
         frame = None
         perf.add(Paragraph(f"No performance table: {exc}", "note"))
     if frame is not None:
         labels = [c for c in frame.columns if c not in ("category", "average", "change",
                                                         "pct_change", "p_value",
-                                                        "significant")]
+                                                        "significant")
+                  and not str(c).startswith("harm")]
         levels = list(frame.attrs.get("levels", []))
         rolling = spec.assessed.kind == "rolling_12"
         span = {"financial_year": "financial year", "calendar_year": "calendar year",
@@ -926,7 +943,10 @@ def _appendices(ctx: _Context) -> list[Section]:
                    "kind": spec.assessed.kind, "min_base": spec.min_base},
             labels={**_LABELS, **short}, source=ctx.source, value_columns=labels,
             category_column="category", total_rows=[ALL_CRIME],
-            derived=_derived_of(labels, labels[-2:]), levels=levels,
+            derived={**_derived_of(labels, labels[-2:]),
+                     **{c: [c.removeprefix("harm_")] for c in map(str, frame.columns)
+                        if c.removeprefix("harm_") in labels and c.startswith("harm_")},
+                     "harm_change": labels[-2:]}, levels=levels,
             emphasis=[c == ALL_CRIME for c in frame["category"]],
             notes=list(frame.attrs.get("notes", []))))
     out.append(perf)
@@ -949,6 +969,14 @@ def _appendices(ctx: _Context) -> list[Section]:
     recs = Section("appendix-recommendations", "Appendix C: Recommendations register",
                    appendix=True)
     _recommendations(ctx, recs, appendix=True)
+    if spec.schedule:
+        sched = pd.DataFrame([{"quarter": s.quarter, "theme": s.theme, "date": s.date}
+                              for s in spec.schedule])
+        recs.add(ctx.pub.table("schedule", sched, title="The year's schedule of documents and "
+                               "themes", keys=["quarter", "theme"],
+                               query={"spec": "schedule"},
+                               labels={"quarter": "Quarter", "theme": "Theme",
+                                       "date": "Date"}))
     out.append(recs)
     src = Section("appendix-sources", "Appendix D: Data sources and caveats", appendix=True)
     _sources(ctx, src)

@@ -3,7 +3,8 @@
 Stages: read the spec and the analyst's registers; load reference data, police.uk files and
 partner data sets that are new (everything already loaded is recognised by checksum and
 skipped); compute and lay out the document (:func:`commsafe.report.assemble.assemble`); write
-``tables.xlsx``, ``assessment.html``, ``assessment.pdf`` and ``assessment.docx``; write
+``tables.xlsx``, ``assessment.html``, ``assessment.pdf``, ``assessment.docx`` and the
+interactive ``atlas.html`` (:mod:`commsafe.atlas`); write
 ``manifest.json`` and ``changes-since-last-build.md``.
 
 Everything is written into a temporary folder beside the output, which replaces
@@ -32,7 +33,7 @@ __all__ = ["KINDS", "STAGES", "BuildResult", "assessment_id", "build"]
 
 KINDS = ("assessment", "monitoring")
 STAGES = ("spec", "reference", "police.uk", "partner data", "measures", "workbook", "html",
-          "word", "pdf", "manifest")
+          "word", "atlas", "pdf", "manifest")
 FINDINGS_FILE = "findings.csv"
 
 
@@ -207,6 +208,8 @@ def _write_documents(root: Path, assembled: Any, begin: Callable[[str], None], *
     files["html"] = write_html(doc, root / "assessment.html")
     begin("word")
     files["docx"] = write_docx(doc, root / "assessment.docx", base_dir=root)
+    begin("atlas")
+    files["atlas"] = _write_atlas(root, assembled)
     begin("pdf")
     if child is None:
         files["pdf"] = write_pdf(doc, pdf_path, base_dir=root)
@@ -219,6 +222,12 @@ def _write_documents(root: Path, assembled: Any, begin: Callable[[str], None], *
             raise CommsafeError(f"the PDF could not be written: {why}")
         files["pdf"] = pdf_path
     return files
+
+
+def _write_atlas(root: Path, assembled: Any) -> Path:
+    from commsafe.atlas.page import write_atlas
+
+    return write_atlas(assembled.atlas, root / "atlas.html")
 
 
 def _pdf_child(doc: Any, path: Path, root: Path) -> None:

@@ -11,7 +11,7 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -60,6 +60,9 @@ class Store:
     path: Path
     con: duckdb.DuckDBPyConnection
     read_only: bool = False
+    memo: dict[tuple[object, ...], object] = field(default_factory=dict, repr=False)
+    """Results of reference look-ups (areas inside an area, population) kept while nothing
+    is written; every :meth:`transaction` clears it."""
 
     def close(self) -> None:
         self.con.close()
@@ -73,6 +76,7 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """All or nothing: commits on success, rolls back on any exception (Ctrl-C included)."""
+        self.memo.clear()
         self.con.execute("BEGIN TRANSACTION")
         try:
             yield self.con
