@@ -22,11 +22,13 @@ HOSTILE_INDICATOR = "<script>alert(2)</script>"
 SQUARE = 1000
 _ORIGIN = (540_000, 250_000)  # easting, northing of the grid's south-west corner
 
+# fmt: off
 _NAMES = [
     "Market", "Castle", "Abbey", "Arbury", "Cherry Hinton", "Coleridge", "East Chesterton",
     "King's Hedges", "Newnham", "Petersfield", "Queen Edith's", "Romsey", "Trumpington",
     "West Chesterton", "Barnwell", "Fen Ditton", "Histon", "Milton", "Girton", "Coton",
 ]
+# fmt: on
 _INDICATORS = [
     {"id": "all-crime", "label": "All crime", "group": "Crime"},
     {"id": "violence", "label": "Violence against the person", "group": "Crime"},
@@ -123,9 +125,7 @@ def _level(
         by_period: dict[str, Any] = {}
         raw_prev: list[int | None] | None = None
         shown_prev: list[int | None] | None = None
-        base = [
-            _BASE_RATE[iid] * population[i] / 1000 * rng.uniform(0.4, 2.2) for i in range(n)
-        ]
+        base = [_BASE_RATE[iid] * population[i] / 1000 * rng.uniform(0.4, 2.2) for i in range(n)]
         for j, period in enumerate(_PERIODS):
             factor = [rng.uniform(0.7, 1.35) for _ in range(n)]
             raw: list[int | None] = [max(0, round(base[i] * factor[i])) for i in range(n)]
@@ -179,8 +179,15 @@ def _pyramids(rng: random.Random, districts: list[tuple[str, str]], area_name: s
             for s, sex in enumerate(("male", "female")):
                 peak = 5 + 2 * s + d  # districts differ in shape, not only size
                 parts[code][side][sex] = [
-                    max(0, round(scale * (1 + d) * math.exp(-((b - peak) ** 2) / 18)
-                                 * rng.uniform(0.8, 1.2)))
+                    max(
+                        0,
+                        round(
+                            scale
+                            * (1 + d)
+                            * math.exp(-((b - peak) ** 2) / 18)
+                            * rng.uniform(0.8, 1.2)
+                        ),
+                    )
                     for b in range(len(_BANDS))
                 ]
     total = {
@@ -235,13 +242,15 @@ def sample_payload(
         if hostile and i == 1:
             name = HOSTILE_NAME
         x, y = _ORIGIN[0] + col * SQUARE, _ORIGIN[1] + row * SQUARE
-        wards.append({
-            "code": f"E05{i:06d}",
-            "name": name,
-            "district": districts[d][0],
-            "district_name": districts[d][1],
-            "path": _square(x, y, SQUARE),
-        })
+        wards.append(
+            {
+                "code": f"E05{i:06d}",
+                "name": name,
+                "district": districts[d][0],
+                "district_name": districts[d][1],
+                "path": _square(x, y, SQUARE),
+            }
+        )
         ward_cells.append((col, row))
     ward_pop = [rng.randint(6000, 14000) for _ in range(n_areas)]
 
@@ -265,13 +274,15 @@ def sample_payload(
             for q in range(4):
                 x = _ORIGIN[0] + col * SQUARE + (q % 2) * SQUARE / 2
                 y = _ORIGIN[1] + row * SQUARE + (q // 2) * SQUARE / 2
-                lsoas.append({
-                    "code": f"E01{4 * i + q:06d}",
-                    "name": f"{ward['name']} {'ABCD'[q]}",
-                    "district": ward["district"],
-                    "district_name": ward["district_name"],
-                    "path": _square(x, y, SQUARE / 2),
-                })
+                lsoas.append(
+                    {
+                        "code": f"E01{4 * i + q:06d}",
+                        "name": f"{ward['name']} {'ABCD'[q]}",
+                        "district": ward["district"],
+                        "district_name": ward["district_name"],
+                        "path": _square(x, y, SQUARE / 2),
+                    }
+                )
                 lsoa_pop.append(max(1000, ward_pop[i] // 4 + rng.randint(-300, 300)))
         levels["lsoa"] = {"label": "LSOAs", "view_box": view_box, "areas": lsoas}
         values["lsoa"], monthly["lsoa"] = _level(lsoas, lsoa_pop, rng, small_at={2, 9})

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from atlas_sample import HOSTILE_INDICATOR, HOSTILE_NAME, sample_payload
 
+from atlas_sample import HOSTILE_INDICATOR, HOSTILE_NAME, sample_payload
 from commsafe.atlas.page import payload_json, render_atlas, validate_payload, write_atlas
 
 CHROMIUM = "/usr/bin/chromium"
@@ -69,11 +69,10 @@ def payload() -> dict[str, Any]:
 def pages(tmp_path_factory: pytest.TempPathFactory, payload: dict[str, Any]) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("atlas")
     return {
+        "large": write_atlas(sample_payload(5000, lsoa=False), folder / "large.html"),
         "sample": write_atlas(payload, folder / "atlas.html"),
         "hostile": write_atlas(sample_payload(hostile=True), folder / "hostile.html"),
-        "plain": write_atlas(
-            sample_payload(9, lsoa=False, pyramids=False), folder / "plain.html"
-        ),
+        "plain": write_atlas(sample_payload(9, lsoa=False, pyramids=False), folder / "plain.html"),
     }
 
 
@@ -106,7 +105,9 @@ def open_atlas(browser: Any, pages: dict[str, Path]) -> Iterator[Callable[..., A
     contexts: list[Any] = []
     opened: list[Atlas] = []
 
-    def _open(name: str = "sample", viewport: dict[str, int] = DESKTOP, fragment: str = "") -> Atlas:
+    def _open(
+        name: str = "sample", viewport: dict[str, int] = DESKTOP, fragment: str = ""
+    ) -> Atlas:
         url = pages[name].as_uri()
         context = browser.new_context(viewport=viewport, accept_downloads=True)
         contexts.append(context)
@@ -148,8 +149,9 @@ def _ward(payload: dict[str, Any], code: str) -> tuple[int, dict[str, Any]]:
     return i, areas[i]
 
 
-def _block(payload: dict[str, Any], indicator: str = "all-crime", period: str = "2024",
-           level: str = "ward") -> dict[str, Any]:
+def _block(
+    payload: dict[str, Any], indicator: str = "all-crime", period: str = "2024", level: str = "ward"
+) -> dict[str, Any]:
     return payload["values"][level][indicator][period]
 
 
@@ -174,6 +176,7 @@ def test_render_is_deterministic_and_escapes_script_closers(payload: dict[str, A
     assert json.loads(data)["levels"]["ward"]["areas"][0]["name"].startswith("</script>")
     assert "<title>&lt;b&gt;Title&lt;/b&gt;</title>" in html
     assert html.count("<script") == 2
+    assert "script-src 'sha256-" in html and "script-src 'unsafe-inline'" not in html
     assert "http://" not in html.replace("http://www.w3.org/2000/svg", "")
     assert "https://" not in html
 
@@ -187,7 +190,9 @@ def test_validation_names_what_is_missing(payload: dict[str, Any]) -> None:
         render_atlas({**payload, "version": 2})
     short = json.loads(json.dumps(payload))
     short["values"]["ward"]["asb"]["2023"]["rate"].pop()
-    with pytest.raises(ValueError, match=r"values\.ward\.asb\.2023\.rate has 13 entries, expected 14"):
+    with pytest.raises(
+        ValueError, match=r"values\.ward\.asb\.2023\.rate has 13 entries, expected 14"
+    ):
         render_atlas(short)
     with pytest.raises(ValueError, match="NaN"):
         payload_json({"x": float("nan")})
@@ -205,10 +210,14 @@ def test_loads_offline_without_errors(open_atlas: Callable[..., Atlas], payload:
     assert page.locator("#map .areas path").count() == n
     assert page.locator("#data-table-body tr").count() == n
     assert page.locator("#map .outline path").count() == len(payload["outline"])
-    assert page.locator("#map .outline path").first.evaluate(
-        "e => getComputedStyle(e).pointerEvents") == "none"
+    assert (
+        page.locator("#map .outline path").first.evaluate("e => getComputedStyle(e).pointerEvents")
+        == "none"
+    )
     assert page.eval_on_selector("#level", "s => [...s.options].map(o => o.value)") == [
-        "ward", "lsoa"]
+        "ward",
+        "lsoa",
+    ]
     groups = page.eval_on_selector_all("#indicator optgroup", "gs => gs.map(g => g.label)")
     assert groups == ["Crime", "ASB"]
     assert page.eval_on_selector("#period", "s => s.value") == "2024"
@@ -243,7 +252,8 @@ def test_indicator_switch_recolours_map_and_legend(open_atlas: Callable[..., Atl
     assert "Violence against the person" in page.inner_text("#legend-heading")
     assert "No value / suppressed" in page.inner_text("#legend")
     marks = page.evaluate(
-        "['atlas-switch-start','atlas-switch-done'].map(n => performance.getEntriesByName(n).length)"
+        "['atlas-switch-start', 'atlas-switch-done']"
+        ".map(n => performance.getEntriesByName(n).length)"
     )
     assert marks == [1, 1]
     assert "indicator=violence" in page.evaluate("location.hash")
@@ -289,8 +299,9 @@ def test_click_ward_highlights_bar_and_fills_panel(
     assert area["district_name"] in page.inner_text("#panel-district")
     assert page.inner_text("#panel-count") == f"{_block(payload)['count'][i]:,}"
     assert page.get_attribute(f'#map path[data-code="{code}"]', "aria-pressed") == "true"
-    assert "selected" in (page.get_attribute(f'#data-table-body tr[data-code="{code}"]', "class")
-                          or "")
+    assert "selected" in (
+        page.get_attribute(f'#data-table-body tr[data-code="{code}"]', "class") or ""
+    )
     page.click("#tab-chart")
     assert page.locator(".bar.selected").count() == 1
     assert page.get_attribute(".bar.selected", "data-code") == code
@@ -431,16 +442,26 @@ def test_csv_download_is_the_table(open_atlas: Callable[..., Atlas], payload: di
     page = atlas.page
     name, rows = _read_download(page, "#download-csv")
     assert name == "atlas-ward-all-crime-rate-2024.csv"
-    assert rows[0] == ["Area", "Area code", "District", "Rate per 1,000 residents, 2024", "Rank",
-                       "Count"]
+    assert rows[0] == [
+        "Area",
+        "Area code",
+        "District",
+        "Rate per 1,000 residents, 2024",
+        "Rank",
+        "Count",
+    ]
     shown = atlas.attr_all("#data-table-body tr", "data-code")
     assert [r[1] for r in rows[1:]] == shown
     v = _block(payload)
     for row in rows[1:]:
         i, area = _ward(payload, row[1])
         assert row == [
-            area["name"], area["code"], area["district_name"], _expected_cell(v, "rate", i),
-            "" if v["rank"][i] is None else str(v["rank"][i]), _expected_cell(v, "count", i),
+            area["name"],
+            area["code"],
+            area["district_name"],
+            _expected_cell(v, "rate", i),
+            "" if v["rank"][i] is None else str(v["rank"][i]),
+            _expected_cell(v, "count", i),
         ]
     assert any(r[3] in ("<5", "[c]") for r in rows[1:])
 
@@ -473,7 +494,7 @@ def test_sorting_by_value_reorders_rows(open_atlas: Callable[..., Atlas], payloa
     shown = [rates[_ward(payload, c)[0]] for c in after]
     numbers = [x for x in shown if x is not None]
     assert numbers == sorted(numbers, reverse=True)
-    assert shown[len(numbers):] == [None] * (len(shown) - len(numbers))  # no value last
+    assert shown[len(numbers) :] == [None] * (len(shown) - len(numbers))  # no value last
     page.click('#data-table thead button[data-sort="value"]')
     assert page.get_attribute("#data-table th.col-value", "aria-sort") == "ascending"
     asc = [rates[_ward(payload, c)[0]] for c in atlas.attr_all("#data-table-body tr", "data-code")]
@@ -494,10 +515,12 @@ def test_suppressed_values_show_marks_and_no_value(
         assert page.inner_text(f"{row} td.col-value") == mark
         assert page.inner_text(f"{row} td.col-count") == mark
         assert page.get_attribute(f'#map path[data-code="{code}"]', "fill") == HATCH
-        assert "suppressed" in (page.get_attribute(f'#map path[data-code="{code}"]', "aria-label")
-                                or "")
-    assert f"No value / suppressed({len(v['marks'])})" in page.inner_text(
-        "#legend-list").replace("\n", "").replace(" (", "(")
+        assert "suppressed" in (
+            page.get_attribute(f'#map path[data-code="{code}"]', "aria-label") or ""
+        )
+    assert f"No value / suppressed({len(v['marks'])})" in page.inner_text("#legend-list").replace(
+        "\n", ""
+    ).replace(" (", "(")
     assert page.evaluate("document.getElementById('atlas-hatch') !== null")
 
 
@@ -513,7 +536,8 @@ def test_permalink_restores_state(open_atlas: Callable[..., Atlas], payload: dic
     page.reload()
     page.wait_for_selector("html[data-atlas-ready]", state="attached")
     values = page.evaluate(
-        "['level','indicator','measure','period'].map(id => document.getElementById(id).value)")
+        "['level','indicator','measure','period'].map(id => document.getElementById(id).value)"
+    )
     assert values == ["lsoa", "asb", "count", "2023"]
     assert page.inner_text("#panel-name") == lsoa["name"]
     assert page.get_attribute(f'#map path[data-code="{lsoa["code"]}"]', "aria-pressed") == "true"
@@ -524,10 +548,26 @@ def test_permalink_restores_state(open_atlas: Callable[..., Atlas], payload: dic
     page.reload()
     page.wait_for_selector("html[data-atlas-ready]", state="attached")
     values = page.evaluate(
-        "['level','indicator','measure','period'].map(id => document.getElementById(id).value)")
+        "['level','indicator','measure','period'].map(id => document.getElementById(id).value)"
+    )
     assert values == ["ward", "asb", "rate", "2024"]
     assert page.is_visible("#panel-empty")
     assert page.get_attribute("#tab-map", "aria-selected") == "true"
+    # A hash typed into the address bar (no reload) is applied too.
+    page.evaluate("location.hash = '#level=ward&indicator=violence&measure=count&period=2023'")
+    page.wait_for_function("document.getElementById('indicator').value === 'violence'")
+    assert page.eval_on_selector("#measure", "s => s.value") == "count"
+    assert "Violence against the person" in page.inner_text("#legend-heading")
+
+
+def test_skip_link_keeps_the_permalink(open_atlas: Callable[..., Atlas]) -> None:
+    page = open_atlas().page
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "skip-link"
+    assert page.is_visible("#skip-link")
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "data-table-heading"
+    assert "indicator=all-crime" in page.evaluate("location.hash")
 
 
 # --------------------------------------------------------------------------- safety
@@ -555,6 +595,30 @@ def test_hostile_strings_render_as_text(open_atlas: Callable[..., Atlas]) -> Non
     assert page.locator('img[src="x"]').count() == 0
     assert page.locator("img").count() == 0
     assert page.locator("script").count() == 2
+
+
+# --------------------------------------------------------------------------- scale
+
+
+def test_five_thousand_areas(open_atlas: Callable[..., Atlas]) -> None:
+    """A whole force at LSOA level: the map draws and re-colours quickly (generous bounds,
+    the point is the order of magnitude), and the table catches up just after the map."""
+    atlas = open_atlas("large")
+    page = atlas.page
+    assert page.locator("#map .areas path").count() == 5000
+    drawn = page.evaluate("performance.getEntriesByName('atlas-map-drawn')[0].startTime")
+    assert drawn < 8000
+    before = atlas.attr_all("#map .areas path", "fill")
+    page.select_option("#indicator", "asb")
+    switch = page.evaluate(
+        "performance.getEntriesByName('atlas-switch-done')[0].startTime"
+        " - performance.getEntriesByName('atlas-switch-start')[0].startTime"
+    )
+    assert switch < 2000
+    assert atlas.attr_all("#map .areas path", "fill") != before
+    page.wait_for_function("!document.documentElement.hasAttribute('data-atlas-pending')")
+    assert "Anti-social behaviour" in page.inner_text("#data-table-caption")
+    assert page.locator("#data-table-body tr").count() == 5000
 
 
 # --------------------------------------------------------------------------- layout
@@ -599,37 +663,41 @@ def write_screenshots(folder: Path) -> list[Path]:
         b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         for tag, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
             context = b.new_context(viewport=viewport)
-            context.route("**/*", lambda r: r.continue_() if r.request.url.startswith(
-                page_path.as_uri()) else r.abort())
+            context.route(
+                "**/*",
+                lambda r: (
+                    r.continue_() if r.request.url.startswith(page_path.as_uri()) else r.abort()
+                ),
+            )
             page = context.new_page()
             page.goto(page_path.as_uri())
             page.wait_for_selector("html[data-atlas-ready]", state="attached")
             page.click(f'#map path[data-code="{code}"]')
             page.hover(f'#map path[data-code="{_unsuppressed(payload, 4)[3]}"]')
 
-            def shot(name: str, selector: str | None = None, *, full: bool = False) -> None:
+            def shot(page: Any, name: str, selector: str | None = None, *, tag: str = tag) -> None:
                 out = folder / f"{tag}-{name}.png"
                 if selector:
                     page.locator(selector).screenshot(path=str(out))
                 else:
-                    page.screenshot(path=str(out), full_page=full)
+                    page.screenshot(path=str(out), full_page=name in ("page", "print"))
                 shots.append(out)
 
-            shot("map")
-            shot("page", full=True)
-            shot("panel", "#area-panel")
+            shot(page, "map")
+            shot(page, "page")
+            shot(page, "panel", "#area-panel")
             page.select_option("#measure", "change")
-            shot("map-change", ".views")
+            shot(page, "map-change", ".views")
             page.click("#tab-chart")
-            shot("chart", ".views")
+            shot(page, "chart", ".views")
             page.click("#tab-pyramid")
             page.select_option("#pyramid-group", payload["pyramids"]["groups"][1]["id"])
-            shot("pyramid", ".views")
+            shot(page, "pyramid", ".views")
             page.select_option("#level", "lsoa")
             page.click("#tab-map")
-            shot("map-lsoa", ".views")
+            shot(page, "map-lsoa", ".views")
             page.emulate_media(media="print")
-            shot("print", full=True)
+            shot(page, "print")
             context.close()
         b.close()
     return shots

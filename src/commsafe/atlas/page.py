@@ -3,7 +3,7 @@
 :func:`render_atlas` writes an atlas **payload** (see :mod:`commsafe.atlas` for the schema)
 into the Jinja2 template ``templates/atlas.html.j2``. The stylesheet ``templates/atlas.css``
 and the script ``templates/atlas.js`` are inlined, so the page makes no network request of any
-kind (no CDN, no web fonts, no images; a Content-Security-Policy in the page forbids them too)
+kind (no CDN, no web fonts, no images; its Content-Security-Policy forbids them too)
 and can be emailed or published as it is.
 
 How data reach the page, and why it is safe:
@@ -13,7 +13,9 @@ How data reach the page, and why it is safe:
   serialised by :func:`payload_json` with sorted keys and with ``<``, ``>``, ``&``, U+2028
   and U+2029 written as ``\\u003c`` etc., so no string in it can close the element;
 * the script reads that element with ``JSON.parse`` and renders every data string with
-  ``textContent`` / ``setAttribute``, never as markup.
+  ``textContent`` / ``setAttribute``, never as markup;
+* the page's Content-Security-Policy allows no network source at all and only the one inline
+  script whose SHA-256 it names, so even an injected handler could not run.
 
 The page computes no statistics: it shows, colours (quintile class breaks of the values shown)
 and sorts what the payload holds. The same payload always gives the same bytes.
@@ -21,6 +23,8 @@ and sorts what the payload holds. The same payload always gives the same bytes.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import re
 from collections.abc import Mapping
@@ -199,8 +203,9 @@ def validate_payload(payload: Any) -> None:
     if pyramids is not None:
         _require_keys(pyramids, ("bands", "groups", "data"), "pyramids")
         bands = _require_list(pyramids["bands"], "pyramids.bands")
-        groups = _ids(_require_list(pyramids["groups"], "pyramids.groups"), "pyramids.groups",
-                      ("id", "name"))
+        groups = _ids(
+            _require_list(pyramids["groups"], "pyramids.groups"), "pyramids.groups", ("id", "name")
+        )
         for group in groups:
             try:
                 data = pyramids["data"][group]
@@ -210,8 +215,12 @@ def validate_payload(payload: Any) -> None:
                 _require_keys(data, (side,), f"pyramids.data.{group}")
                 _require_keys(data[side], _SEXES, f"pyramids.data.{group}.{side}")
                 for sex in _SEXES:
-                    _require_length(data[side][sex], len(bands),
-                                    f"pyramids.data.{group}.{side}.{sex}", "one per age band")
+                    _require_length(
+                        data[side][sex],
+                        len(bands),
+                        f"pyramids.data.{group}.{side}.{sex}",
+                        "one per age band",
+                    )
 
 
 # --------------------------------------------------------------------------- rendering
@@ -266,6 +275,9 @@ def render_atlas(payload: dict[str, Any]) -> str:
     pyramids = payload["pyramids"]
     notes = [n for n in meta["notes"] if isinstance(n, str) and n.strip()]
     synthetic = bool(meta["synthetic"])
+    js = _asset(SCRIPT, "</script", "<script", "<!--")
+    # The Content-Security-Policy lets only this exact script run (no injected handler could).
+    digest = base64.b64encode(hashlib.sha256(str(js).encode("utf-8")).digest()).decode("ascii")
     template = _environment().get_template(TEMPLATE)
     return template.render(
         meta=meta,
@@ -273,7 +285,8 @@ def render_atlas(payload: dict[str, Any]) -> str:
         synthetic=synthetic,
         pyramid_source=(pyramids or {}).get("source") or "",
         css=_asset(STYLESHEET, "</style"),
-        js=_asset(SCRIPT, "</script", "<script", "<!--"),
+        js=js,
+        script_hash=f"sha256-{digest}",
         data_json=Markup(payload_json(payload)),
     )
 

@@ -55,7 +55,7 @@ def build(
         out.print(f"{what}: {n:,}")
     out.print(f"built {result.out_dir} in {sum(result.timings.values()):.1f} s "
               f"({', '.join(f'{k} {v:.1f}' for k, v in result.timings.items())})")
-    for key in ("html", "pdf", "docx", "xlsx", "manifest", "changes"):
+    for key in ("html", "pdf", "docx", "xlsx", "atlas", "manifest", "changes"):
         if key in result.files:
             out.print(f"  {key:9} {result.files[key]}")
     out.print(f"  {'tables':9} {result.out_dir / 'data'}")

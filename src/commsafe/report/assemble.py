@@ -464,7 +464,7 @@ def _where(ctx: _Context, sec: Section, categories: list[str], key: str, name: s
     show = ["area_name", "count", "population", "rate_per_1000", "rank"]
     table = ctx.pub.table(
         f"{key}_{level}s", frame, title=f"{name} by {level}, {spec.assessed.label}: count and "
-        "rate per 1,000 residents", keys=["area_code"],
+        "rate per 1,000 residents", keys=["area_code", "area_name"],
         query={"priority": name, "measure": f"rates by {level}", "period": spec.assessed.label},
         labels=_LABELS, source=ctx.source + "; ONS population", value_columns=["count"],
         subject=categories[0] if len(categories) == 1 else None,
@@ -554,9 +554,9 @@ def _hotspots(ctx: _Context, sec: Section, categories: list[str], key: str,
     frame["p_value"] = frame["p_value"].astype(float)
     table = ctx.pub.table(f"{key}_hotspots", frame.reset_index(drop=True),
                           title=f"Hotspot LSOAs: {subject}, {spec.assessed.label}",
-                          keys=["area_code"], query={"measure": "Gi* hotspots, LSOA",
-                                                     "categories": categories,
-                                                     **result.params},
+                          keys=["area_code", "area_name"],
+                          query={"measure": "Gi* hotspots, LSOA", "categories": categories,
+                                 **result.params},
                           labels={**_LABELS, "gi_z": "Gi* z", "p_value": "p (FDR-adjusted)"},
                           source=ctx.source, value_columns=["count"],
                           subject=categories[0] if len(categories) == 1 else None,
@@ -961,7 +961,7 @@ def _appendices(ctx: _Context) -> list[Section]:
                     f"residents by {level}, {spec.assessed.label}", None)
         maps.add(ctx.pub.table(
             f"all_crime_{level}s", frame_all.reset_index(drop=True),
-            title=f"All crime by {level}, {spec.assessed.label}", keys=["area_code"],
+            title=f"All crime by {level}, {spec.assessed.label}", keys=["area_code", "area_name"],
             query={"measure": f"rates by {level}", "period": spec.assessed.label},
             labels=_LABELS, source=ctx.source + "; ONS population",
             show=["area_name", "count", "population", "rate_per_1000", "rank"]))

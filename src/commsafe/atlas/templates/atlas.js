@@ -360,6 +360,7 @@
   const outlineLayer = s("g", { class: "outline", "aria-hidden": "true" });
   const hoverRing = s("path", { class: "ring ring--hover", "aria-hidden": "true" });
   const selectedRing = s("path", { class: "ring ring--selected", "aria-hidden": "true" });
+  const selectedRingInner = s("path", { class: "ring ring--selected-inner", "aria-hidden": "true" });
   const focusRingOuter = s("path", { class: "ring ring--focus-outer", "aria-hidden": "true" });
   const focusRing = s("path", { class: "ring ring--focus", "aria-hidden": "true" });
   const hatch = s("pattern", {
@@ -381,7 +382,7 @@
       svgTitle(outlineLayer.appendChild(s("path", { d: d.path, "data-code": d.code })), String(d.name));
     }
     svg.appendChild(outlineLayer);
-    for (const ring of [hoverRing, selectedRing, focusRingOuter, focusRing]) svg.appendChild(ring);
+    for (const ring of [hoverRing, selectedRing, selectedRingInner, focusRingOuter, focusRing]) svg.appendChild(ring);
 
     svg.addEventListener("pointermove", onPointerMove);
     svg.addEventListener("pointerleave", () => { if (!drag) hideHover(); });
@@ -751,7 +752,6 @@
     const sign = sort.dir === "ascending" ? 1 : -1;
     const byName = (a, b) => COLLATOR.compare(String(lv.areas[a].name), String(lv.areas[b].name)) || a - b;
     let get = null;
-    let text = false;
     if (key === "name") get = (i) => String(lv.areas[i].name);
     else if (key === "code") get = (i) => String(lv.areas[i].code);
     else if (key === "district") get = (i) => String(lv.areas[i].district_name);
@@ -759,7 +759,7 @@
     else if (key === "rank") get = (i) => V.rank[i];
     else if (key === "count") get = (i) => V.count[i];
     else get = (i) => (V.change_words[i] == null ? null : String(V.change_words[i]));
-    text = ["name", "code", "district", "words"].includes(key);
+    const text = ["name", "code", "district", "words"].includes(key);
     const order = Array.from({ length: lv.n }, (_, i) => i);
     const keys = order.map(get);
     order.sort((a, b) => {
@@ -808,6 +808,10 @@
     table.classList.toggle("hide-count", state.measure === "count");
     table.classList.toggle("show-words", state.measure === "change");
     $("data-table-caption").textContent = cur.title + " (" + String(lv.spec.label) + ")";
+    if (!visibleColumns().some((c) => c.key === sort.key)) {
+      sort.key = "name"; // the sorted column is not shown for this measure
+      sort.dir = "ascending";
+    }
     for (const col of COLUMNS) {
       const hc = headCells.get(col.key);
       hc.button.textContent = col.label();
@@ -931,11 +935,13 @@
     }
     if (i < 0) {
       selectedRing.removeAttribute("d");
+      selectedRingInner.removeAttribute("d");
       return;
     }
     lv.paths[i].classList.add("selected");
     lv.paths[i].setAttribute("aria-pressed", "true");
     selectedRing.setAttribute("d", lv.paths[i].getAttribute("d"));
+    selectedRingInner.setAttribute("d", lv.paths[i].getAttribute("d"));
     if (lv.bars) {
       lv.bars[i].row.classList.add("selected");
       lv.bars[i].row.setAttribute("aria-pressed", "true");
