@@ -1,4 +1,4 @@
-"""Benchmark: `commsafe build` end to end, as an analyst runs it.
+"""Benchmark: `commsafe build` end to end, as an analyst runs it, and its atlas in Chromium.
 
 Two assessments on the real Cambridgeshire 2024 police.uk files (``../shared/data``):
 
@@ -9,8 +9,11 @@ Two assessments on the real Cambridgeshire 2024 police.uk files (``../shared/dat
 Set-up (not timed as a build): ``commsafe init`` loads the reference files and the police.uk
 files into a fresh store and writes each spec. Then ``commsafe build`` runs as a separate
 process (Python start-up and imports included), three times; the first and the best are
-shown, and the stage times of the best. The figures are written into ``--out`` (the
-``## Build`` section of ``docs/benchmarks.md``, replaced or appended).
+shown, and the stage times of the best. Each build's ``atlas.html`` is then opened in
+headless Debian Chromium (Playwright, network blocked): time to the map drawn (goal ≤ 1.5 s
+for Cambridge's wards, ≤ 4 s for the whole force at LSOA level) and to each indicator switch
+(goal ≤ 100 ms). The figures are written into ``--out`` (the ``## Build`` section of
+``docs/benchmarks.md``, replaced or appended).
 
 Run: ``python benchmarks/bench_build.py --data ../shared/data --out docs/benchmarks.md``
 """
@@ -30,6 +33,51 @@ from pathlib import Path
 
 REFERENCE = ("geography", "population")
 RUNS = 3
+ATLAS_RUNS = 3
+ATLAS_GOALS: dict[str, float] = {}
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+
+
+def time_atlas(name: str, path: Path, level: str, goal: float
+               ) -> list[tuple[str, str, int, int, float, float, float, float]]:
+    """Open the atlas in Chromium: time to the map drawn and to each indicator switch."""
+    from playwright.sync_api import sync_playwright
+
+    ATLAS_GOALS[name] = goal
+    url = path.as_uri() + f"#level={level}"
+    drawn: list[float] = []
+    switches: list[float] = []
+    areas = 0
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        for _ in range(ATLAS_RUNS):
+            context = browser.new_context(viewport={"width": 1280, "height": 800})
+            context.route("**/*", lambda r: r.continue_() if r.request.url.split("#")[0]
+                          == url.split("#")[0] else r.abort())
+            page = context.new_page()
+            page.goto(url)
+            page.wait_for_selector("html[data-atlas-ready]")
+            drawn.append(page.evaluate(
+                "performance.getEntriesByName('atlas-map-drawn')[0].startTime"))
+            areas = page.evaluate(
+                "JSON.parse(document.getElementById('atlas-data').textContent)"
+                f".levels['{level}'].areas.length")
+            options = page.evaluate(
+                "[...document.querySelectorAll('#indicator option')].map(o => o.value)")
+            for value in options[1:] + options[:1]:
+                page.evaluate("performance.clearMarks()")
+                page.select_option("#indicator", value)
+                page.wait_for_function(
+                    "performance.getEntriesByName('atlas-switch-done').length > 0")
+                switches.append(page.evaluate(
+                    "performance.getEntriesByName('atlas-switch-done')[0].startTime - "
+                    "performance.getEntriesByName('atlas-switch-start')[0].startTime"))
+            context.close()
+        browser.close()
+    return [(name, level, areas, path.stat().st_size, min(drawn), max(drawn), min(switches),
+             max(switches))]
 
 
 def commsafe(*args: str) -> subprocess.CompletedProcess[str]:
@@ -55,6 +103,7 @@ def main() -> None:
         sys.exit(f"{police} is missing: the benchmark needs ../shared/data (see its README)")
     load_before = os.getloadavg()[0]
     rows = []
+    atlas_rows: list[tuple[str, str, int, int, float, float, float, float]] = []
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         store = root / "commsafe.duckdb"
@@ -83,6 +132,9 @@ def main() -> None:
                          n_pages.group(1) if n_pages else "?",
                          len(list((built / "data").glob("*.csv"))),
                          len(list((built / "figures").glob("*.png")))))
+            atlas_rows.extend(time_atlas(name, built / "atlas.html",
+                                         "lsoa" if folder == "force" else "ward",
+                                         1.5 if folder == "cambridge" else 4.0))
     load_after = os.getloadavg()[0]
     lines = [
         "## Build",
@@ -110,6 +162,25 @@ def main() -> None:
                      f"{'yes' if best <= goal else 'NO'} | {pages} | {tables} | {figures} |")
     lines += ["", "Stage times of the best run (seconds):", ""]
     lines += [f"- {name}: {stage}" for name, _, _, _, stage, *_ in rows]
+    lines += [
+        "",
+        "### Atlas",
+        "",
+        f"Each build's `atlas.html` opened {ATLAS_RUNS} times in headless Debian Chromium "
+        "(Playwright, network blocked). *Map drawn*: the page's `atlas-map-drawn` "
+        "performance mark, from navigation start. *Switch*: from `atlas-switch-start` to "
+        "`atlas-switch-done` when the indicator select changes (map recoloured, legend "
+        "redrawn), over every indicator in turn. Best and worst of the runs.",
+        "",
+        "| atlas | level | areas | file bytes | map drawn best ms | worst ms | goal ms | "
+        "switch best ms | worst ms | goal ms |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, level, areas, size, d_best, d_worst, s_best, s_worst in atlas_rows:
+        goal = ATLAS_GOALS[name]
+        lines.append(f"| {name} | {level} | {areas:,} | {size:,} | {d_best:.0f} | "
+                     f"{d_worst:.0f} | ≤ {goal * 1000:.0f} | {s_best:.0f} | {s_worst:.0f} | "
+                     "≤ 100 |")
     section = "\n".join(lines) + "\n"
     text = args.out.read_text(encoding="utf-8") if args.out.exists() else "# Benchmarks\n\n"
     if "## Build\n" in text:
