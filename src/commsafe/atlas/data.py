@@ -209,10 +209,13 @@ def _sum_by_area(frame: pd.DataFrame, months: Sequence[date],
 def atlas_payload(store: Store, area: Area, *, period: Period, rules: DisclosureRules,
                   title: str, datasets: Sequence[tuple[str, str, bool]] = (),
                   levels: Sequence[str] = ("ward", "lsoa"),
-                  pyramid_dataset: str | None = None) -> dict[str, Any]:
+                  pyramid_dataset: str | None = None,
+                  groups: Sequence[tuple[str, Sequence[str]]] = ()) -> dict[str, Any]:
     """The payload for ``area``, ending with ``period`` (and up to four periods of its kind
     before it with data). ``datasets`` are (name, title, synthetic) of partner data sets to
-    add as indicators; ``pyramid_dataset`` a police extract for the pyramids."""
+    add as indicators; ``pyramid_dataset`` a police extract for the pyramids; ``groups``
+    (name, crime types) indicators of their own, such as priorities spanning several
+    types."""
     from commsafe.measures.areas import months_with_data, source_line
     from commsafe.spatial.hotspots import district_outline
 
@@ -240,6 +243,9 @@ def atlas_payload(store: Store, area: Area, *, period: Period, rules: Disclosure
                                          "group": "Crime", "categories": None}]
     indicators += [{"id": _slug(c), "label": c, "group": "Crime", "categories": [c]}
                    for c in CRIME_TYPES if c in present]
+    for name, members in groups:
+        indicators.append({"id": f"group-{_slug(name)}", "label": name, "group": "Priorities",
+                           "categories": list(members)})
     if ASB in present:
         indicators.append({"id": "asb", "label": "Anti-social behaviour", "group": "ASB",
                            "categories": [ASB]})
@@ -263,8 +269,9 @@ def atlas_payload(store: Store, area: Area, *, period: Period, rules: Disclosure
         for ind in indicators:
             frame = (partner[ind["dataset"]][lv.level] if "dataset" in ind
                      else frames[lv.level])
-            cats = None if "dataset" in ind else ind["categories"]
-            subject = ind["label"]
+            cats: list[str] | None = None if "dataset" in ind else ind["categories"]
+            # a group with a protected member is protected as a whole
+            subject = next((c for c in cats or [] if rules.is_protected(c)), ind["label"])
             per: dict[str, Any] = {}
             previous: dict[str, int] | None = None
             for p in chosen:
@@ -383,6 +390,7 @@ def spec_payload(store: Store, spec: Any) -> dict[str, Any]:
         if m.kind == "police_extract" and pyramid_dataset is None:
             pyramid_dataset = m.name
     rules = DisclosureRules(threshold=spec.suppression, protected=spec.protected)
+    groups = [(pr.name, pr.categories) for pr in spec.priorities if len(pr.categories) > 1]
     return atlas_payload(store, area, period=spec.assessed, rules=rules,
                          title=f"{spec.partnership_name}: community safety atlas",
-                         datasets=datasets, pyramid_dataset=pyramid_dataset)
+                         datasets=datasets, pyramid_dataset=pyramid_dataset, groups=groups)

@@ -372,7 +372,7 @@ def _priority_chapter(ctx: _Context, pr: Priority, number: int) -> Section:
         shown = ("no data" if value is None else
                  f"{int(value):,}" if ind.measure == "count" else
                  f"{round_half_away(value, 1):,.1f}")
-        if ctx.pub.rules.is_protected(pr.name) and res.count is not None \
+        if _protected_subject(ctx, ind.categories) and res.count is not None \
                 and 0 < res.count < ctx.pub.rules.threshold:
             shown = ctx.pub.rules.primary_mark
         ind_sec.add(Status(ind.name, _target_words(ind.target.kind, ind.target.value),
@@ -413,6 +413,12 @@ def _priority_chapter(ctx: _Context, pr: Priority, number: int) -> Section:
         _where(ctx, where, list(pr.categories), key, pr.name, subject)
         _interventions(ctx, sec, pr, key)
     return sec
+
+
+def _protected_subject(ctx: _Context, categories: Sequence[str]) -> str | None:
+    """The first protected category among ``categories`` (a table of their sum is protected
+    as a whole), or None."""
+    return next((c for c in categories if ctx.pub.rules.is_protected(c)), None)
 
 
 def _target_words(kind: str, value: float | None) -> str:
@@ -467,7 +473,7 @@ def _where(ctx: _Context, sec: Section, categories: list[str], key: str, name: s
         "rate per 1,000 residents", keys=["area_code", "area_name"],
         query={"priority": name, "measure": f"rates by {level}", "period": spec.assessed.label},
         labels=_LABELS, source=ctx.source + "; ONS population", value_columns=["count"],
-        subject=categories[0] if len(categories) == 1 else None,
+        subject=_protected_subject(ctx, categories),
         derived={"rate_per_1000": ["count"], "rate_ci_low": ["count"],
                  "rate_ci_high": ["count"], "share": ["count"], "rank": ["count"]},
         show=show, max_rows=10, notes=list(frame.attrs.get("notes", [])))
@@ -476,10 +482,10 @@ def _where(ctx: _Context, sec: Section, categories: list[str], key: str, name: s
                            column=column, quantity="")
         for measure, column in (("number", "count"),
                                 ("rate per 1,000 residents", "rate_per_1000"))
-        if frame[column].notna().any()) if not ctx.pub.rules.is_protected(name) else ""
+        if frame[column].notna().any()) if not _protected_subject(ctx, categories) else ""
     if top:
         sec.add(Paragraph(top))
-    if len(frame) and not (ctx.pub.rules.is_protected(name)):
+    if len(frame) and not _protected_subject(ctx, categories):
         _map_figure(ctx, sec, frame, level, f"{key}_map", f"{name}: rate per 1,000 residents "
                     f"by {level}, {spec.assessed.label}", categories)
     sec.add(table)
@@ -559,7 +565,7 @@ def _hotspots(ctx: _Context, sec: Section, categories: list[str], key: str,
                                  **result.params},
                           labels={**_LABELS, "gi_z": "Gi* z", "p_value": "p (FDR-adjusted)"},
                           source=ctx.source, value_columns=["count"],
-                          subject=categories[0] if len(categories) == 1 else None,
+                          subject=_protected_subject(ctx, categories),
                           derived={"gi_z": ["count"], "p_value": ["count"]},
                           max_rows=10, notes=result.notes)
     sec.add(Paragraph(text), table)
