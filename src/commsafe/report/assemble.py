@@ -801,11 +801,19 @@ def assemble(store: Store, spec: Spec, area: Area, pub: Publisher, *, kind: str 
     summary = Section("summary", "Executive summary")
     background = Section("background", "Background")
     overview = background.sub("overview", "Overview of crime and disorder")
-    overview.add(Paragraph("The interactive community safety atlas beside this document "
-                           "(atlas.html: open it in a browser, no network needed) maps every "
-                           "crime type, ASB and partner data set by ward and LSOA, with a "
-                           "ranked chart, each area's trend and the victim and offender "
-                           "pyramid.", "note"))
+    from commsafe.atlas.data import spec_payload
+
+    atlas: dict[str, Any] = {}
+    try:
+        atlas = spec_payload(store, spec)
+    except InputError as exc:  # e.g. no ward or LSOA boundaries loaded: no atlas, said so
+        ctx.notes.append(f"no atlas: {exc}")
+    if atlas:
+        overview.add(Paragraph("The interactive community safety atlas beside this "
+                               "document (atlas.html: open it in a browser, no network "
+                               "needed) maps every crime type, ASB and partner data set by "
+                               "ward and LSOA, with a ranked chart, each area's trend and the "
+                               "victim and offender pyramid.", "note"))
     _overview(ctx, overview)
     changes = background.sub("changes", f"Changes since {spec.compare.label}")
     change_table, change_frame = _change_table(ctx, changes)
@@ -869,9 +877,7 @@ def assemble(store: Store, spec: Spec, area: Area, pub: Publisher, *, kind: str 
                    details=_details(ctx, built), sections=sections, kind=kind,
                    footer=f"{spec.partnership_name} — {_title(spec, kind)}")
     _number(doc)
-    from commsafe.atlas.data import spec_payload
-
-    return Assembled(doc, pub, auto, ctx.notes, atlas=spec_payload(store, spec))
+    return Assembled(doc, pub, auto, ctx.notes, atlas=atlas)
 
 
 def _number(doc: Document) -> None:

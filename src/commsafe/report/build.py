@@ -209,7 +209,8 @@ def _write_documents(root: Path, assembled: Any, begin: Callable[[str], None], *
     begin("word")
     files["docx"] = write_docx(doc, root / "assessment.docx", base_dir=root)
     begin("atlas")
-    files["atlas"] = _write_atlas(root, assembled)
+    if assembled.atlas:
+        files["atlas"] = _write_atlas(root, assembled)
     begin("pdf")
     if child is None:
         files["pdf"] = write_pdf(doc, pdf_path, base_dir=root)
