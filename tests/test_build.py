@@ -74,6 +74,8 @@ def project(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict
     code = main(["init", "--csp", "Cambridge", "--data", str(police), *refs, "--dir",
                  str(root), "--period", "2024", "--store", str(store)])
     assert code == 0
+    assert main(["sample", "partner-data", "--area", "Cambridge", "--out",
+                 str(root / "partner"), "--store", str(store)]) == 0
     (root / "register.csv").write_text(REGISTER, encoding="utf-8")
     (root / "interventions.csv").write_text(INTERVENTIONS, encoding="utf-8")
     spec = root / "commsafe.toml"
@@ -82,6 +84,10 @@ def project(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict
                         'recommendations = "register.csv" #')
     text = text.replace('# interventions = "interventions.xlsx"',
                         'interventions = "interventions.csv" #')
+    assert "datasets = []" in text
+    text = text.replace("datasets = []",
+                        'datasets = [{ data = "partner/SYNTHETIC_police_extract.csv", '
+                        'mapping = "partner/SYNTHETIC_police_extract.toml" }]')
     spec.write_text(text, encoding="utf-8")
     out = root / "out"
     assert main(["build", "--spec", str(spec), "--out", str(out), "--store", str(store),
@@ -457,3 +463,21 @@ def test_atlas_beside_the_document(project: dict[str, Path], shared_data: Path) 
     assert sum(payload["monthly"]["ward"]["all-crime"]["counts"][i]) == 3664
     manifest = json.loads((project["build"] / "manifest.json").read_text(encoding="utf-8"))
     assert any(o["path"] == "atlas.html" for o in manifest["outputs"])
+
+
+def test_who_per_priority_from_the_police_extract(project: dict[str, Path]) -> None:
+    """Each priority's pyramid counts the extract's records whose Home Office code police.uk
+    publishes under the priority's types: violence has victims; shoplifting's victims are
+    businesses, so only offenders are shown, and the document says so."""
+    data = project["build"] / "data"
+    whole = sum(int(r["count"]) for r in rows_of(data / "who_victims.csv"))
+    violence = sum(int(r["count"]) for r in rows_of(data / "priority-1_who_victims.csv"))
+    shop_victims = sum(int(r["count"]) for r in rows_of(data / "priority-2_who_victims.csv"))
+    shop_offenders = sum(int(r["count"]) for r in rows_of(data / "priority-2_who_offenders.csv"))
+    assert 0 < violence < whole
+    assert shop_victims == 0 and shop_offenders > 0
+    html = (project["build"] / "assessment.html").read_text(encoding="utf-8")
+    assert "No victims of known age and sex (Shoplifting) are recorded" in html
+    assert "whose Home Office offence code police.uk publishes under Violence and sexual" in html
+    # the synthetic data are labelled as such in the document
+    assert "SYNTHETIC" in html

@@ -391,13 +391,18 @@ def test_markers_sit_alongside_the_hierarchy() -> None:
         ("92A", "trafficking_of_drugs"),
         ("802", "miscellaneous_crimes_against_society"),
         (44, "bicycle_theft"),
+        # police systems pad codes with zeros
+        ("008N", "violence_with_injury"),
+        ("046", "shoplifting"),
+        ("004/1", "homicide"),
+        ("028A", "residential_burglary"),
     ],
 )
 def test_group_for_offence_code(code: str | int, key: str) -> None:
     assert _key(group_for_offence_code(code)) == key
 
 
-@pytest.mark.parametrize("code", ["AF", "CIFAS", "UK Finance", "999", "", "4.11"])
+@pytest.mark.parametrize("code", ["AF", "CIFAS", "UK Finance", "999", "", "4.11", "0", "000"])
 def test_fraud_and_unknown_codes_have_no_group(code: str) -> None:
     assert group_for_offence_code(code) is None
 

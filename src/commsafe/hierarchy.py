@@ -158,9 +158,15 @@ def normalise_code(code: str | float | int) -> str:
 
     The Counting Rules write sub-classifications with a slash (``4/1``); the data tables use a
     dot (``4.1``). Both forms, any case and surrounding spaces are accepted. Codes are text:
-    ``4.1`` and ``4.10`` are different offences.
+    ``4.1`` and ``4.10`` are different offences. Leading zeros, as police systems often pad
+    codes (``008N``, ``046``, ``004/1``), are dropped.
     """
-    return str(code).strip().upper().replace("/", ".")
+    text = str(code).strip().upper().replace("/", ".")
+    head, dot, tail = text.partition(".")
+    stripped = head.lstrip("0")
+    if stripped == "" or not stripped[0].isdigit():
+        stripped = head[-1:] if head.strip("0") == "" else head  # "0" stays "0"; no digits: as is
+    return stripped + dot + tail
 
 
 # --------------------------------------------------------------------------- loading

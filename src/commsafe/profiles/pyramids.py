@@ -36,6 +36,7 @@ __all__ = [
     "PopulationBands",
     "age_band",
     "compare",
+    "offence_codes_for",
     "people",
     "population_bands",
     "pyramid",
@@ -269,10 +270,13 @@ def compare(a: pd.DataFrame, b: pd.DataFrame, *,
 
 
 def record_people(store: Any, dataset: str, *, within: Any = None, period: Any = None,
-                  categories: Iterable[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+                  categories: Iterable[str] | None = None,
+                  police_uk: Iterable[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Victim and offender ages and sexes of a loaded partner data set (a police extract):
-    all its records (in ``period``, of ``categories``) and those inside ``within`` (an Area:
-    district, CSP or PFA, matched by the records' district). Feed each to :func:`people`."""
+    all its records (in ``period``, of ``categories``, or of Home Office offence codes that
+    police.uk publishes under the crime types ``police_uk``) and those inside ``within`` (an
+    Area: district, CSP or PFA, matched by the records' district). Feed each to
+    :func:`people`."""
     known = [r[0] for r in store.con.execute("SELECT dataset FROM datasets").fetchall()]
     if dataset not in known:
         raise InputError(f"data set {dataset!r} is not loaded. Loaded: "
@@ -286,6 +290,9 @@ def record_people(store: Any, dataset: str, *, within: Any = None, period: Any =
     if cats:
         conds.append("list_contains(?, category)")
         params.append(cats)
+    if police_uk is not None:
+        conds.append("list_contains(?, offence_code)")
+        params.append(offence_codes_for(store, dataset, police_uk))
     rows = store.con.execute(
         "SELECT victim_age, victim_sex, offender_age, offender_sex, district_code, "
         "ward_code, lsoa_code, "
@@ -318,3 +325,21 @@ def people(frame: pd.DataFrame, who: str) -> pd.DataFrame:
     age = frame[f"{who}_age"].astype("Float64").where(
         frame[f"{who}_age"].notna(), first.where(fits).astype("Float64"))
     return pd.DataFrame({"age": age.astype(float), "sex": frame[f"{who}_sex"]})
+
+
+def offence_codes_for(store: Any, dataset: str, police_uk: Iterable[str]) -> list[str]:
+    """The offence codes written in ``dataset`` whose Home Office offence police.uk publishes
+    under one of the crime types ``police_uk`` (codes as the data set writes them)."""
+    from commsafe.hierarchy import find_group, group_for_offence_code
+
+    wanted = set(police_uk)
+    found = []
+    for (code,) in store.con.execute(
+            "SELECT DISTINCT offence_code FROM records WHERE dataset = ? AND offence_code IS "
+            "NOT NULL", [dataset]).fetchall():
+        group = group_for_offence_code(str(code))
+        while group is not None and group.police_uk is None and group.parent:
+            group = find_group(group.parent)
+        if group is not None and group.police_uk in wanted:
+            found.append(str(code))
+    return sorted(found)

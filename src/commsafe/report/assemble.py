@@ -103,6 +103,8 @@ class _Context:
     kind: str
     registers: Any = None
     notes: list[str] = field(default_factory=list)
+    extract: tuple[str, str, str] | None = None
+    """The police extract for "who" (name, label, source), once the partner data are read."""
     findings: list[Finding] = field(default_factory=list)
     quality: Any = None
 
@@ -411,6 +413,9 @@ def _priority_chapter(ctx: _Context, pr: Priority, number: int) -> Section:
     if ctx.kind != "monitoring":
         where = sec.sub(f"{key}-where", "Where")
         _where(ctx, where, list(pr.categories), key, pr.name, subject)
+        if ctx.extract is not None:
+            _who(ctx, sec.sub(f"{key}-who", "Who: victims and offenders"), ctx.extract[0],
+                 ctx.extract[1], ctx.extract[2], police_uk=list(pr.categories), key=key)
         _interventions(ctx, sec, pr, key)
     return sec
 
@@ -615,6 +620,7 @@ def _partner(ctx: _Context, sec: Section) -> None:
     from commsafe.sources.mapped import read_mapping
 
     spec = ctx.spec
+    used: set[str] = set()
     for ds in spec.datasets:
         m = read_mapping(ds.mapping)
         title = m.title or m.name
@@ -633,14 +639,15 @@ def _partner(ctx: _Context, sec: Section) -> None:
                                source=source, out_stem=stem)
 
         sub.add(Paragraph(" ".join(str(n) for n in monthly.attrs.get("notes", [])), "note"))
-        sub.add(ctx.pub.figure(f"partner_{slug(m.name)}_trend", draw,
+        short = _short_name(m.kind, used)
+        sub.add(ctx.pub.figure(f"{short}_trend", draw,
                                caption=f"{label}: records by month",
                                alt=f"Monthly bar chart of {label} records.",
                                query={"figure": "records by month", "dataset": m.name},
                                source=source))
         table = yearly[["period", "months_with_data", "total", "average_monthly"]].copy()
         table["average_monthly"] = table["average_monthly"].astype(float).round(1)
-        sub.add(ctx.pub.table(f"partner_{slug(m.name)}_by_year", table,
+        sub.add(ctx.pub.table(f"{short}_by_year", table,
                               title=f"{label}: records by year", keys=["period"],
                               query={"measure": "records by year", "dataset": m.name},
                               labels={"period": "Year", "months_with_data": "Months with data",
@@ -648,46 +655,95 @@ def _partner(ctx: _Context, sec: Section) -> None:
                               source=source))
         if m.kind == "police_extract":
             _who(ctx, sub, m.name, label, source)
+            if ctx.extract is None:
+                ctx.extract = (m.name, label, source)
 
 
-def _who(ctx: _Context, sec: Section, dataset: str, label: str, source: str) -> None:
+def _short_name(kind: str, used: set[str]) -> str:
+    """A file and sheet name for a partner data set: its kind, numbered when repeated."""
+    name, n = kind, 1
+    while name in used:
+        n += 1
+        name = f"{kind}_{n}"
+    used.add(name)
+    return name
+
+
+def _who(ctx: _Context, sec: Section, dataset: str, label: str, source: str, *,
+         police_uk: list[str] | None = None, key: str = "") -> None:
+    """The victim/offender pyramid from a police extract: all its records, or (for a
+    priority) those whose Home Office offence code police.uk publishes under ``police_uk``."""
     from commsafe.outputs.pyramid_charts import pyramid_chart
     from commsafe.profiles.pyramids import people, pyramid, record_people
 
     spec = ctx.spec
+    what = f" ({', '.join(police_uk)})" if police_uk else ""
     try:
-        rows, inside = record_people(ctx.store, dataset, within=ctx.area, period=spec.assessed)
+        rows, inside = record_people(ctx.store, dataset, within=ctx.area, period=spec.assessed,
+                                     police_uk=police_uk)
     except InputError as exc:
-        sec.add(Paragraph(f"No victim and offender profile: {exc}", "note"))
+        sec.add(Paragraph(f"No victim and offender profile{what}: {exc}", "note"))
         return
     if inside.empty:
-        sec.add(Paragraph(f"{label} has no records in {ctx.area.name} in "
+        sec.add(Paragraph(f"{label} has no records{what} in {ctx.area.name} in "
                           f"{spec.assessed.label}.", "note"))
+        return
+    if police_uk and any(ctx.pub.rules.is_protected(c) for c in police_uk):
+        sec.add(Paragraph("Not shown: the pyramid of a protected category would publish "
+                          "small counts.", "note"))
         return
     victims, offenders = pyramid(people(inside, "victim")), pyramid(people(inside, "offender"))
     whole_v, whole_o = pyramid(people(rows, "victim")), pyramid(people(rows, "offender"))
-    title = f"Victims and offenders by age and sex, {ctx.area.name}, {spec.assessed.label}"
+    title = (f"Victims and offenders by age and sex{what}, {ctx.area.name}, "
+             f"{spec.assessed.label}")
+    if police_uk:
+        sec.add(Paragraph(f"From {label}: the {len(inside):,} records in {ctx.area.name} "
+                          f"whose Home Office offence code police.uk publishes under "
+                          f"{' or '.join(police_uk)}."))
+
+    known = {"victims": int(victims["count"].sum()), "offenders": int(offenders["count"].sum())}
+    if not any(known.values()):
+        sec.add(Paragraph(f"No victim or offender of known age and sex{what} in "
+                          f"{ctx.area.name} in {spec.assessed.label}.", "note"))
+        return
+    if not all(known.values()):
+        missing = next(k for k, v in known.items() if not v)
+        title = title.replace("Victims and offenders",
+                              "Offenders" if missing == "victims" else "Victims", 1)
+        sec.add(Paragraph(f"No {missing} of known age and sex{what} are recorded (for "
+                          "example, the victims of shoplifting are businesses): only the "
+                          f"{'offenders' if missing == 'victims' else 'victims'} are shown.",
+                          "note"))
 
     def draw(stem: Path) -> list[Path]:
-        return pyramid_chart(victims, offenders, value="share", comparison=whole_v,
-                             offender_comparison=whole_o,
+        if not known["victims"]:
+            return pyramid_chart(offenders, None, value="share", comparison=whole_o,
+                                 comparison_label=f"all of {label}", title=title,
+                                 source=source, out_stem=stem,
+                                 panel_titles=("Offenders", ""))
+        return pyramid_chart(victims, offenders if known["offenders"] else None,
+                             value="share", comparison=whole_v,
+                             offender_comparison=whole_o if known["offenders"] else None,
                              comparison_label=f"all of {label}", title=title,
                              source=source, out_stem=stem)
 
-    sec.add(ctx.pub.figure(f"who_{slug(dataset)}", draw, caption=title,
+    stem = f"{key}_who" if key else "who"
+    sec.add(ctx.pub.figure(stem, draw, caption=title,
                            alt=f"Age and sex pyramid of victims and offenders in "
                                f"{ctx.area.name}; the counts are in the tables that follow.",
                            query={"figure": "pyramid", "dataset": dataset,
-                                  "period": spec.assessed.label}, source=source))
+                                  "period": spec.assessed.label,
+                                  "police_uk": police_uk or "all"}, source=source))
     names = []
     for who, frame in (("victims", victims), ("offenders", offenders)):
         notes = [str(n) for n in frame.attrs.get("notes", [])]
-        name = f"who_{slug(dataset)}_{who}"
+        name = f"{stem}_{who}"
         ctx.pub.table(name, frame.reset_index(drop=True),
-                      title=f"{who.capitalize()} by age band and sex, {ctx.area.name}",
+                      title=f"{who.capitalize()} by age band and sex{what}, {ctx.area.name}",
                       keys=["age_band", "sex"],
                       query={"measure": f"{who} by age and sex", "dataset": dataset,
-                             "period": spec.assessed.label}, source=source, notes=notes)
+                             "period": spec.assessed.label, "police_uk": police_uk or "all"},
+                      source=source, notes=notes)
         names.append(f"data/{name}.csv")
         if notes:
             sec.add(Paragraph(f"{who.capitalize()}: " + "; ".join(notes) + ".", "note"))
