@@ -549,6 +549,24 @@ def _hotspots(ctx: _Context, sec: Section, categories: list[str], key: str,
     names = dict(ctx.store.con.execute(
         "SELECT area_code, any_value(area_name) FROM areas WHERE area_type = 'lsoa21' "
         "GROUP BY 1").fetchall())
+    moved = _hotspot_change(ctx, polys, categories, result)
+    if moved is not None:
+        new = moved[moved["change"] == "new"].sort_values("gi_z_second", ascending=False)
+        counts_by = moved["change"].value_counts()
+        if len(new):
+            shown = ", ".join(str(names.get(c, c)) for c in new["area_code"].head(5))
+            extra = f" and {len(new) - 5} more" if len(new) > 5 else ""
+            text = (f"{len(new)} LSOA{'s are' if len(new) != 1 else ' is a'} new "
+                    f"hotspot{'s' if len(new) != 1 else ''} of {subject} in "
+                    f"{spec.assessed.label}, not hot in {spec.compare.label}: "
+                    f"{shown}{extra}.")
+            ctx.findings.append(Finding(f"hotspot-new:{key}", text, "", "hotspot", "summary"))
+        sec.add(Paragraph(
+            f"Compared with {spec.compare.label}: "
+            + ", ".join(f"{int(counts_by.get(c, 0))} {c}" for c in
+                        ("new", "persistent", "intensifying", "diminishing", "former"))
+            + " hotspot LSOAs (a hotspot is 'intensifying' or 'diminishing' when its Gi* z "
+            "changed by more than 1)."))
     if hot.empty:
         sec.add(Paragraph(f"No LSOA is a statistically significant hotspot of {subject} in "
                           f"{spec.assessed.label} (Getis-Ord Gi*, false discovery rate 5%)."))
@@ -575,6 +593,23 @@ def _hotspots(ctx: _Context, sec: Section, categories: list[str], key: str,
                           max_rows=10, notes=result.notes)
     sec.add(Paragraph(text), table)
     ctx.findings.append(Finding(f"hotspot:{key}", text, table.id, "hotspot", key))
+
+
+def _hotspot_change(ctx: _Context, polys: Any, categories: list[str],
+                    result: Any) -> pd.DataFrame | None:
+    """How the hotspots moved since the comparison period (None when it has no data)."""
+    from commsafe.measures.areas import count_by_area
+    from commsafe.spatial.hotspots import classify_periods, gistar_polygons
+
+    spec = ctx.spec
+    if not ctx.data.available(spec.compare) or ctx.data.offsets is not None:
+        return None
+    before = count_by_area(ctx.store, "lsoa", period=spec.compare, categories=categories,
+                           within=ctx.area)
+    codes = set(result.frame["area_code"])
+    earlier = gistar_polygons(polys, {str(k): int(v) for k, v in before.items()
+                                      if str(k) in codes})
+    return classify_periods(earlier, result)
 
 
 def _interventions(ctx: _Context, sec: Section, pr: Priority, key: str) -> None:
