@@ -355,7 +355,8 @@ def change_sentence(name: str, before: int, after: int, *, pct: int | None,
         evidence = (", a change that is not statistically significant and could be chance "
                     f"({p_text(p_value)})")
     tail = ""
-    if average is not None and average > 0 and average_years:
+    # an "average" of one period is the comparison period itself: saying it again adds nothing
+    if average is not None and average > 0 and average_years and average_years > 1:
         if unit == "year":
             span = f"{average_years}-year average" if average_years > 1 else "previous year"
         else:
