@@ -33,6 +33,13 @@ REGISTER = "\n".join([
     "city centre,Business crime lead,Complete,2024-10-31,Running since October",
     "R3,2024-07-01,Q1 monitoring report,Data,Obtain ED assault data under the Cardiff model,"
     "Public health,Not started,2024-12-31,", ""])
+DATASET_INDICATOR = """[[priorities.indicators]]
+name = "Police extract records: 5% fewer"
+measure = "count"
+dataset = "synthetic_police_extract"
+target = "change:-5"
+
+"""
 INTERVENTIONS = """id,what,area,start,comparison area,categories,window months
 I1,Late-night licensing patrols,E05013057,2024-07-01,E05013059,Violence and sexual offences,3
 """
@@ -84,6 +91,8 @@ def project(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict
                         'recommendations = "register.csv" #')
     text = text.replace('# interventions = "interventions.xlsx"',
                         'interventions = "interventions.csv" #')
+    second = text.index("[[priorities]]", text.index("[[priorities]]") + 1)
+    text = text[:second] + DATASET_INDICATOR + text[second:]
     assert "datasets = []" in text
     text = text.replace("datasets = []",
                         'datasets = [{ data = "partner/SYNTHETIC_police_extract.csv", '
@@ -481,3 +490,26 @@ def test_who_per_priority_from_the_police_extract(project: dict[str, Path]) -> N
     assert "whose Home Office offence code police.uk publishes under Violence and sexual" in html
     # the synthetic data are labelled as such in the document
     assert "SYNTHETIC" in html
+
+
+def test_a_partner_data_set_as_a_priority_indicator(project: dict[str, Path]) -> None:
+    """An indicator counting a partner data set's records in the area: measured, its status
+    said (the extract has no 2023 to compare with), and its trend in the chapter."""
+    import docx
+
+    ind = {r["indicator"]: r for r in
+           rows_of(project["build"] / "data" / "priority-1_indicators.csv")}
+    row = ind["Police extract records: 5% fewer"]
+    assert row["status"] == "no data"
+    assert "the comparison period 2023 has no data" in row["detail"]
+    # the count is the extract's Cambridge records in 2024, recounted from the store's own
+    # by-year table of the whole data set (all of the synthetic extract is in Cambridge)
+    by_year = rows_of(project["build"] / "data" / "police_extract_by_year.csv")
+    assert float(row["value"]) == sum(float(r["total"]) for r in by_year if r["period"] == "2024")
+    d = docx.Document(str(project["build"] / "assessment.docx"))
+    titles = [p.text for p in d.paragraphs
+              if p.style is not None and p.style.name.startswith("Heading")]
+    chapter = titles[titles.index("Priority 1: Violence and sexual offences"):]
+    assert "Partner data" in chapter[: chapter.index("Priority 2: Shoplifting")]
+    assert (project["build"] / "figures" / "priority-1_synthetic-police-extract_trend.png"
+            ).is_file()

@@ -16,7 +16,7 @@ Layout::
     [data]         police_uk = [...], datasets = [{data, mapping}], reference = [...]
     [outputs]      geography = "ward" | "lsoa"
     [[priorities]] name, rationale, owner, categories
-    [[priorities.indicators]] name, measure (count|rate|share), categories, target
+    [[priorities.indicators]] name, measure (count|rate|share), categories | dataset, target
     [[schedule]]   quarter, theme, date
 """
 
@@ -118,10 +118,14 @@ class Target:
 
 @dataclass(frozen=True)
 class Indicator:
+    """An indicator: police.uk ``categories`` counted, or a partner ``dataset``'s records
+    (by its name in the store, e.g. ``synthetic_ed_assaults``) when that is given."""
+
     name: str
     measure: str
     categories: tuple[str, ...]
     target: Target
+    dataset: str | None = None
 
 
 @dataclass(frozen=True)
@@ -184,7 +188,7 @@ _KEYS: Final[dict[str, tuple[str, ...]]] = {
     "dataset": ("data", "mapping"),
     "outputs": ("geography",),
     "priority": ("name", "rationale", "owner", "categories", "indicators"),
-    "indicator": ("name", "measure", "categories", "target"),
+    "indicator": ("name", "measure", "categories", "dataset", "target"),
     "schedule": ("quarter", "theme", "date"),
 }
 
@@ -485,7 +489,17 @@ def _load_priority(r: _Reader, item: Mapping[str, Any], i: int) -> Priority:
         measure = r.string(ind, "measure", f"{iw}.measure", required=True)
         if measure not in MEASURES:
             raise r.error(f"{iw}.measure", f"is {measure!r}; use one of: {', '.join(MEASURES)}")
-        if "categories" in ind:
+        dataset = None
+        if "dataset" in ind:
+            dataset = r.string(ind, "dataset", f"{iw}.dataset", required=True)
+            if "categories" in ind:
+                raise r.error(f"{iw}.dataset", "and categories are both given; an indicator "
+                              "counts either police.uk crime types or a partner data set")
+            if measure == "share":
+                raise r.error(f"{iw}.measure", "is 'share', which is a share of all crime; "
+                              "a partner data set indicator uses count or rate")
+            ind_cats: tuple[str, ...] = ()
+        elif "categories" in ind:
             ind_cats = r.categories(ind["categories"], f"{iw}.categories")
         else:
             ind_cats = categories
@@ -497,7 +511,7 @@ def _load_priority(r: _Reader, item: Mapping[str, Any], i: int) -> Priority:
             target = parse_target(ind["target"])
         except InputError as error:
             raise r.error(f"{iw}.target", str(error)) from None
-        indicators.append(Indicator(ind_name, measure, ind_cats, target))
+        indicators.append(Indicator(ind_name, measure, ind_cats, target, dataset))
     return Priority(name, categories, tuple(indicators),
                     r.string(item, "rationale", f"{where}.rationale"),
                     r.string(item, "owner", f"{where}.owner"))
@@ -632,8 +646,11 @@ def render_spec(spec: Spec, base: str | os.PathLike[str] | None = None) -> str:
                 f"name = {_q(ind.name)}",
                 "# Measure: \"count\", \"rate\" (per 1,000 residents) or \"share\" (% of all).",
                 f"measure = {_q(ind.measure)}",
-                "# police.uk crime types counted (default: the priority's).",
-                f"categories = {_list(ind.categories)}",
+                *(["# The partner data set counted (its name in the store).",
+                   f"dataset = {_q(ind.dataset)}"] if ind.dataset else
+                  ["# police.uk crime types counted (default: the priority's); or give",
+                   "# dataset = \"name\" to count a partner data set's records instead.",
+                   f"categories = {_list(ind.categories)}"]),
                 "# Target: \"below_average:N\" (below the N-year average), \"change:P\" "
                 "(P% on the comparison period) or \"no_significant_increase\".",
                 f"target = {_q(ind.target.text)}",

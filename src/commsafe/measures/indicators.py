@@ -64,6 +64,36 @@ class AreaMonthly:
         frame["month"] = [periods.as_month(m) for m in frame["month"]]
         return cls(frame, months_with_data(store, within=within))
 
+    @classmethod
+    def for_dataset(cls, store: Store, dataset: str, within: Area) -> AreaMonthly:
+        """A partner data set's records in ``within`` (by the records' district) by month,
+        under the category ``dataset``. Every month from its first to its last record is
+        covered (a month between without records is a real 0, as in ``records_monthly``)."""
+        if within.level == "district":
+            districts = [within.code]
+        else:
+            districts = [r[0] for r in store.con.execute(
+                "SELECT from_code FROM area_links WHERE from_type = 'district' AND "
+                "to_type = ? AND to_code = ?", [within.level, within.code]).fetchall()]
+        known = store.con.execute("SELECT count(*) FROM datasets WHERE dataset = ?",
+                                  [dataset]).fetchall()[0][0]
+        if not known:
+            loaded = [r[0] for r in store.con.execute(
+                "SELECT dataset FROM datasets ORDER BY 1").fetchall()]
+            from commsafe.errors import InputError
+
+            raise InputError(f"data set {dataset!r} is not loaded; loaded: "
+                             f"{', '.join(loaded) or 'none'}. Fix the indicator's dataset or "
+                             "add the data set under [data] datasets.")
+        frame = store.con.execute(
+            "SELECT ? AS category, month, count(*) AS count FROM records WHERE dataset = ? "
+            "AND month IS NOT NULL AND list_contains(?, district_code) GROUP BY ALL",
+            [dataset, dataset, districts]).df()
+        frame["month"] = [periods.as_month(m) for m in frame["month"]]
+        covered = (set(periods.month_range(min(frame["month"]), max(frame["month"])))
+                   if len(frame) else set())
+        return cls(frame, covered)
+
     def months_in(self, period: Period) -> list[date]:
         """The months of ``period`` that count (all of them, or those at ``offsets``)."""
         if self.offsets is None:

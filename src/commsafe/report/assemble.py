@@ -365,8 +365,12 @@ def _priority_chapter(ctx: _Context, pr: Priority, number: int) -> Section:
     ind_sec = sec.sub(f"{key}-indicators", "Measures of success")
     results: list[IndicatorResult] = []
     for ind in pr.indicators:
-        res = evaluate_indicator(ctx.data, name=ind.name, measure=ind.measure,
-                                 categories=ind.categories, target_kind=ind.target.kind,
+        data, cats = ctx.data, list(ind.categories)
+        if ind.dataset is not None:  # a partner data set's records in the area
+            data, cats = AreaMonthly.for_dataset(ctx.store, ind.dataset, ctx.area), [ind.dataset]
+            _dataset_trend(ctx, trend_for_datasets(sec, key), ind.dataset, data, key)
+        res = evaluate_indicator(data, name=ind.name, measure=ind.measure,
+                                 categories=cats, target_kind=ind.target.kind,
                                  target_value=ind.target.value, assessed=spec.assessed,
                                  compare=spec.compare, population=ctx.population)
         results.append(res)
@@ -417,6 +421,13 @@ def _priority_chapter(ctx: _Context, pr: Priority, number: int) -> Section:
             _who(ctx, sec.sub(f"{key}-who", "Who: victims and offenders"), ctx.extract[0],
                  ctx.extract[1], ctx.extract[2], police_uk=list(pr.categories), key=key)
         _interventions(ctx, sec, pr, key)
+    # partner data (made while measuring indicators) read best after trend and where
+    partner = [c for c in sec.children if c.id == f"{key}-partner"]
+    if partner:
+        sec.children.remove(partner[0])
+        at = next((i for i, c in enumerate(sec.children) if c.id.endswith("-interventions")),
+                  len(sec.children))
+        sec.children.insert(at, partner[0])
     return sec
 
 
@@ -424,6 +435,45 @@ def _protected_subject(ctx: _Context, categories: Sequence[str]) -> str | None:
     """The first protected category among ``categories`` (a table of their sum is protected
     as a whole), or None."""
     return next((c for c in categories if ctx.pub.rules.is_protected(c)), None)
+
+
+def trend_for_datasets(sec: Section, key: str) -> Section:
+    """The chapter's "Partner data" sub-section (made on first use)."""
+    for child in sec.children:
+        if child.id == f"{key}-partner":
+            return child
+    return sec.sub(f"{key}-partner", "Partner data")
+
+
+def _dataset_trend(ctx: _Context, sec: Section, dataset: str, data: AreaMonthly,
+                   key: str) -> None:
+    """A partner data set's monthly records in the area, once per chapter."""
+    from commsafe.measures.trends import yearly_average_monthly
+    from commsafe.outputs.charts import trend_chart
+
+    stem = f"{key}_{slug(dataset)}_trend"
+    if any(isinstance(b, Figure) and b.png.stem == stem for b in sec.blocks):
+        return
+    monthly = data.monthly([dataset])
+    if monthly.empty:
+        sec.add(Paragraph(f"{dataset} has no records in {ctx.area.name}.", "note"))
+        return
+    title = ctx.store.con.execute("SELECT coalesce(title, dataset), synthetic FROM datasets "
+                                  "WHERE dataset = ?", [dataset]).fetchall()[0]
+    label = str(title[0])
+    kind = ctx.spec.assessed.kind if ctx.spec.assessed.kind in (
+        "financial_year", "calendar_year") else "financial_year"
+    yearly = yearly_average_monthly(monthly, kind)
+    source = f"{label}{' (synthetic)' if title[1] else ''}; commsafe"
+
+    def draw(stem_path: Path) -> list[Path]:
+        return trend_chart(monthly, yearly, title=f"{label}: records by month, "
+                           f"{ctx.area.name}", source=source, out_stem=stem_path)
+
+    sec.add(ctx.pub.figure(stem, draw, caption=f"{label}: records by month, {ctx.area.name}",
+                           alt=f"Monthly bar chart of {label} records in {ctx.area.name}.",
+                           query={"figure": "records by month", "dataset": dataset,
+                                  "area": ctx.area.code}, source=source))
 
 
 def _target_words(kind: str, value: float | None) -> str:
