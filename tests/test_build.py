@@ -16,15 +16,9 @@ from typing import Any
 import pytest
 
 from commsafe.cli import main
+from realdata import REFERENCE, rows_of
 
 CAMBRIDGE = "E22000013"
-REFERENCE = ("geography/lookup_lsoa21_ward24_ltla24.csv",
-             "geography/lookup_ltla24_csp24_pfa24.csv",
-             "geography/lookup_lsoa11_lsoa21_ltla22.csv",
-             "geography/lsoa21_boundaries.geojson",
-             "geography/wards22_boundaries.geojson",
-             "geography/ltla24_boundaries.geojson",
-             "population/census2021_lsoa21_usual_residents.csv")
 REGISTER = "\n".join([
     "id,date,document,theme,text,owner,status,due date,update",
     "R1,2024-04-15,Strategic assessment 2023/24,Violence,Target night-time violence in Market,"
@@ -49,11 +43,6 @@ def run(*args: str, capsys: Any) -> tuple[int, str, str]:
     code = main([*args])
     captured = capsys.readouterr()
     return code, captured.out, captured.err
-
-
-def rows_of(path: Path) -> list[dict[str, str]]:
-    with path.open(newline="", encoding="utf-8") as h:
-        return list(csv.DictReader(h))
 
 
 def sha(path: Path) -> str:

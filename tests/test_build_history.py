@@ -15,20 +15,9 @@ from pathlib import Path
 import pytest
 
 from commsafe.cli import main
+from realdata import REFERENCE, rows_of
 
-REFERENCE = ("geography/lookup_lsoa21_ward24_ltla24.csv",
-             "geography/lookup_ltla24_csp24_pfa24.csv",
-             "geography/lookup_lsoa11_lsoa21_ltla22.csv",
-             "geography/lsoa21_boundaries.geojson",
-             "geography/wards22_boundaries.geojson",
-             "geography/ltla24_boundaries.geojson",
-             "population/census2021_lsoa21_usual_residents.csv")
 VSO = "Violence and sexual offences"
-
-
-def rows_of(path: Path) -> list[dict[str, str]]:
-    with path.open(newline="", encoding="utf-8") as h:
-        return list(csv.DictReader(h))
 
 
 @pytest.fixture(scope="module")

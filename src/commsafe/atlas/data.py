@@ -131,10 +131,9 @@ def _counts(store: Store, area: Area, level: str) -> pd.DataFrame:
 
 def _partner_counts(store: Store, dataset: str, area: Area, level: str) -> pd.DataFrame:
     column = {"ward": "ward_code", "lsoa": "lsoa_code"}[level]
-    districts = [r[0] for r in store.con.execute(
-        "SELECT from_code FROM area_links WHERE from_type = 'district' AND to_type = ? "
-        "AND to_code = ?", [area.level, area.code]).fetchall()] if area.level != "district" \
-        else [area.code]
+    from commsafe.reference.areas import districts_within
+
+    districts = districts_within(store.con, area)
     frame = store.con.execute(
         f"SELECT {column} AS area_code, month, count(*) AS count FROM records "
         f"WHERE dataset = ? AND {column} IS NOT NULL AND month IS NOT NULL "

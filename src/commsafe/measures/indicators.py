@@ -69,12 +69,9 @@ class AreaMonthly:
         """A partner data set's records in ``within`` (by the records' district) by month,
         under the category ``dataset``. Every month from its first to its last record is
         covered (a month between without records is a real 0, as in ``records_monthly``)."""
-        if within.level == "district":
-            districts = [within.code]
-        else:
-            districts = [r[0] for r in store.con.execute(
-                "SELECT from_code FROM area_links WHERE from_type = 'district' AND "
-                "to_type = ? AND to_code = ?", [within.level, within.code]).fetchall()]
+        from commsafe.reference.areas import districts_within
+
+        districts = districts_within(store.con, within)
         known = store.con.execute("SELECT count(*) FROM datasets WHERE dataset = ?",
                                   [dataset]).fetchall()[0][0]
         if not known:

@@ -307,13 +307,9 @@ def record_people(store: Any, dataset: str, *, within: Any = None, period: Any =
                          "to draw. Check the period and categories.")
     if within is None:
         return rows, rows
-    if within.level == "district":
-        districts = {within.code}
-    else:
-        districts = {r[0] for r in store.con.execute(
-            "SELECT from_code FROM area_links WHERE from_type = 'district' AND "
-            "to_type = ? AND to_code = ?", [within.level, within.code]).fetchall()}
-    return rows, rows[rows["district_code"].isin(districts)]
+    from commsafe.reference.areas import districts_within
+
+    return rows, rows[rows["district_code"].isin(districts_within(store.con, within))]
 
 
 def people(frame: pd.DataFrame, who: str) -> pd.DataFrame:

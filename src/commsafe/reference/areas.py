@@ -19,8 +19,8 @@ import pandas as pd
 
 from commsafe.errors import InputError, ReferenceDataError
 
-__all__ = ["AREA_LEVELS", "Area", "AreaPopulation", "area_population", "find_area",
-           "population_years"]
+__all__ = ["AREA_LEVELS", "Area", "AreaPopulation", "area_population", "districts_within",
+           "find_area", "population_years"]
 
 #: measure level → (events column, areas.area_type)
 AREA_LEVELS: dict[str, tuple[str, str]] = {
@@ -74,6 +74,16 @@ def find_area(con: duckdb.DuckDBPyConnection, text: str, level: str | None = Non
         f"{suggestion} Check the spelling, give an ONS code, or load the lookups with "
         "'commsafe reference load'."
     )
+
+
+def districts_within(con: duckdb.DuckDBPyConnection, area: Area) -> list[str]:
+    """Codes of the districts that make up ``area`` (itself when it is a district; the
+    districts linked to it when it is a CSP or police force area), sorted."""
+    if area.level == "district":
+        return [area.code]
+    return [str(r[0]) for r in con.execute(
+        "SELECT DISTINCT from_code FROM area_links WHERE from_type = 'district' AND "
+        "to_type = ? AND to_code = ? ORDER BY 1", [area.level, area.code]).fetchall()]
 
 
 def population_years(con: duckdb.DuckDBPyConnection) -> list[int]:

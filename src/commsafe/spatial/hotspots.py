@@ -681,12 +681,9 @@ def district_outline(con: Any, within: Any) -> gpd.GeoDataFrame | None:
 
     if within is None or within.level not in ("csp", "district", "pfa"):
         return None
-    if within.level == "district":
-        codes = [within.code]
-    else:
-        codes = [r[0] for r in _connection(con).execute(
-            "SELECT DISTINCT from_code FROM area_links WHERE from_type = 'district' "
-            "AND to_type = ? AND to_code = ?", [within.level, within.code]).fetchall()]
+    from commsafe.reference.areas import districts_within
+
+    codes = districts_within(_connection(con), within)
     try:
         outline = store_polygons(con, "district", codes)
     except CommsafeError:
