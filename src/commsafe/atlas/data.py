@@ -37,11 +37,11 @@ from commsafe.taxonomy import ASB, CRIME_TYPES
 __all__ = ["LEVELS", "PAYLOAD_VERSION", "atlas_payload", "spec_payload", "svg_path"]
 
 PAYLOAD_VERSION = 1
-LEVELS = {"ward": "Wards", "lsoa": "LSOAs"}
+LEVELS = {"ward": "Wards", "lsoa": "LSOAs", "lsoa11": "LSOAs (2011)"}
 ALL_CRIME = "All crime"
 MAX_PERIODS = 5
 #: simplification tolerance in metres, by level (invisible at the atlas's scale)
-TOLERANCE = {"ward": 8.0, "lsoa": 4.0}
+TOLERANCE = {"ward": 8.0, "lsoa": 4.0, "lsoa11": 4.0}
 MEASURES = [{"id": "count", "label": "Count", "unit": ""},
             {"id": "rate", "label": "Rate per 1,000 residents", "unit": "per 1,000"},
             {"id": "change", "label": "% change on the previous period", "unit": "%"}]
@@ -81,46 +81,91 @@ class _Level:
 
 def _level(store: Store, area: Area, level: str, year: int,
            notes: list[str]) -> _Level | None:
-    from commsafe.measures.rates import areas_within, store_population
-    from commsafe.spatial.hotspots import store_polygons
+    """The areas of ``level`` inside ``area``, with shapes, districts and population (its
+    notes are added to ``notes`` only when the level can be drawn)."""
+    mine: list[str] = []
+    found = _level_areas(store, area, level, year, mine)
+    if found is not None:
+        notes.extend(mine)
+    return found
 
-    codes = sorted(str(c) for c in areas_within(store, level, area)["area_code"])
+
+def _level_areas(store: Store, area: Area, level: str, year: int,
+                 notes: list[str]) -> _Level | None:
+    from commsafe.measures.rates import areas_within, store_population
+    from commsafe.reference.areas import districts_within
+
+    if level == "lsoa11":  # events placed only by a 2011 LSOA code (older lookups)
+        rows = store.con.execute(
+            "SELECT lsoa_code, any_value(district_code) FROM events WHERE lsoa_vintage = 2011 "
+            "AND list_contains(?, district_code) GROUP BY 1",
+            [districts_within(store.con, area)]).fetchall()
+        district = {str(c): str(d) for c, d in rows}
+        pops = store.con.execute(
+            "SELECT area_code, arg_min(population, abs(year - ?)) FROM population "
+            "WHERE area_type = 'lsoa11' AND sex = 'persons' AND age_band = 'all' GROUP BY 1",
+            [year]).fetchall()
+        population: dict[str, float | None] = {str(c): float(v) for c, v in pops}
+        if population:
+            notes.append(f"{LEVELS[level]}: population of the nearest year loaded to {year}")
+    else:
+        district = dict(store.con.sql(
+            "SELECT from_code, arg_max(to_code, coalesce(vintage, 0)) FROM area_links "
+            "WHERE from_type = $t AND to_type = 'district' GROUP BY 1",
+            params={"t": AREA_LEVELS[level][1]}).fetchall())
+        pop = store_population(store, level, year)
+        if pop.note:
+            notes.append(f"{LEVELS[level]}: {pop.note}")
+        codes_in = [str(c) for c in areas_within(store, level, area)["area_code"]]
+        population = {c: pop.get(c) for c in codes_in}
+    codes = sorted(population if level != "lsoa11" else district)
     if not codes:
         notes.append(f"no {LEVELS[level].lower()} found inside {area.name}")
         return None
+    return _shapes(store, level, codes, district, population, notes)
+
+
+def _shapes(store: Store, level: str, codes: list[str], district: dict[str, str],
+            population: dict[str, float | None], notes: list[str]) -> _Level | None:
+    from commsafe.spatial.hotspots import store_polygons
+
+    area_type = "lsoa11" if level == "lsoa11" else AREA_LEVELS[level][1]
     try:
-        shapes = store_polygons(store.con, AREA_LEVELS[level][1], codes)
+        shapes = store_polygons(store.con, area_type, codes)
     except InputError as exc:
         notes.append(f"{LEVELS[level]}: no boundaries ({exc})")
         return None
     notes.extend(shapes.attrs.get("notes", []))
     shapes = shapes.to_crs(27700)
     shapes["geometry"] = shapes.geometry.simplify(TOLERANCE[level], preserve_topology=True)
-    district = dict(store.con.sql(
-        "SELECT from_code, arg_max(to_code, coalesce(vintage, 0)) FROM area_links "
-        "WHERE from_type = $t AND to_type = 'district' GROUP BY 1",
-        params={"t": AREA_LEVELS[level][1]}).fetchall())
     minx, miny, maxx, maxy = shapes.total_bounds
     pad = 0.02 * max(maxx - minx, maxy - miny)
-    pop = store_population(store, level, year)
-    if pop.note:
-        notes.append(f"{LEVELS[level]}: {pop.note}")
-    shapes = shapes.sort_values("area_name", key=lambda s: s.str.lower(), kind="stable")
+    names = [str(n or c) for n, c in zip(shapes["area_name"], shapes["area_code"], strict=True)]
+    order = sorted(range(len(shapes)), key=lambda i: names[i].lower())
+    shapes = shapes.iloc[order]
     return _Level(
         level=level,
         codes=[str(c) for c in shapes["area_code"]],
-        names=[str(n or c) for n, c in zip(shapes["area_name"], shapes["area_code"],
-                                           strict=True)],
+        names=[names[i] for i in order],
         districts=[str(district.get(c, "")) for c in shapes["area_code"]],
         paths=[svg_path(g) for g in shapes.geometry],
         view_box=[int(minx - pad), int(-maxy - pad), int(maxx - minx + 2 * pad),
                   int(maxy - miny + 2 * pad)],
-        population={str(c): pop.get(str(c)) for c in shapes["area_code"]},
+        population={str(c): population.get(str(c)) for c in shapes["area_code"]},
     )
 
 
 def _counts(store: Store, area: Area, level: str) -> pd.DataFrame:
     """area_code, category, month, count for the events of the area at ``level``."""
+    if level == "lsoa11":
+        from commsafe.reference.areas import districts_within
+
+        frame = store.con.execute(
+            "SELECT lsoa_code AS area_code, crime_type AS category, month, count(*) AS count "
+            "FROM events WHERE lsoa_vintage = 2011 AND list_contains(?, district_code) "
+            "GROUP BY ALL", [districts_within(store.con, area)]).df()
+        frame["month"] = [periods.as_month(m) for m in frame["month"]]
+        return frame
     frame = store.con.sql(
         f"SELECT {level} AS area_code, category, month_start AS month, count(*) AS count "
         f"FROM ({events_view_sql()}) v WHERE {area.level} = $code AND {level} IS NOT NULL "
@@ -130,7 +175,7 @@ def _counts(store: Store, area: Area, level: str) -> pd.DataFrame:
 
 
 def _partner_counts(store: Store, dataset: str, area: Area, level: str) -> pd.DataFrame:
-    column = {"ward": "ward_code", "lsoa": "lsoa_code"}[level]
+    column = {"ward": "ward_code", "lsoa": "lsoa_code", "lsoa11": "lsoa_code"}[level]
     from commsafe.reference.areas import districts_within
 
     districts = districts_within(store.con, area)
@@ -233,6 +278,9 @@ def atlas_payload(store: Store, area: Area, *, period: Period, rules: Disclosure
         notes.append(f"{period.label}: only {len(offsets)} of its {len(period)} months have "
                      "data; counts cover those months")
     lvs = [lv for name in levels if (lv := _level(store, area, name, period.start.year, notes))]
+    if not lvs:  # no 2021 geography: the 2011 LSOAs the events were placed by, if any
+        fallback = _level(store, area, "lsoa11", period.start.year, notes)
+        lvs = [fallback] if fallback else []
     if not lvs:
         raise InputError(f"no wards or LSOAs with boundaries inside {area.name}: load the "
                          "boundaries with 'commsafe reference load'")
@@ -294,7 +342,9 @@ def atlas_payload(store: Store, area: Area, *, period: Period, rules: Disclosure
         "version": PAYLOAD_VERSION,
         "meta": {
             "title": title,
-            "subtitle": f"{area.name} ({area.code}): crime and disorder by ward and LSOA",
+            "subtitle": f"{area.name} ({area.code}): crime and disorder by "
+                        + " and ".join(LEVELS[lv.level].split(" ")[0].rstrip("s").lower()
+                                       .replace("lsoa", "LSOA") for lv in lvs),
             "area": {"code": area.code, "name": area.name, "level": area.level},
             "data_to": f"{max(covered):%B %Y}" if covered else "",
             "source": source_line(store, f"{area.level} = '{area.code}'")

@@ -1,0 +1,86 @@
+"""The atlas payload from a hand-made store: areas placed only by 2011 LSOA codes (as in the
+package-index sample), counts and rates recounted here, and disclosure control."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import shapely
+
+from commsafe.atlas.data import atlas_payload, svg_path
+from commsafe.atlas.page import validate_payload
+from commsafe.disclosure import DisclosureRules
+from commsafe.periods import calendar_year
+from commsafe.reference.areas import Area
+from commsafe.store import Store
+
+LEEDS = Area("district", "E08000035", "Leeds")
+#: (lsoa11 code, name, population, its square in lon/lat, burglaries a month)
+LSOAS = [("E01000101", "Leeds 001A", 1500, (-1.55, 53.80), 2),
+         ("E01000102", "Leeds 001B", 2000, (-1.54, 53.80), 10)]
+
+
+def fill(store: Store) -> None:
+    con = store.con
+    con.execute("INSERT INTO areas VALUES ('district', 'E08000035', 'Leeds', 2011, 0)")
+    for code, name, pop, (x, y), _ in LSOAS:
+        con.execute("INSERT INTO areas VALUES ('lsoa11', ?, ?, 2011, 0)", [code, name])
+        con.execute("INSERT INTO area_links VALUES ('lsoa11', ?, 'district', 'E08000035', "
+                    "NULL, 2011, 0)", [code])
+        con.execute("INSERT INTO population VALUES ('lsoa11', ?, 2011, 'persons', 'all', 0, "
+                    "NULL, ?, 'census2011', 0)", [code, pop])
+        square = shapely.box(x, y, x + 0.01, y + 0.01)
+        con.execute("INSERT INTO boundaries VALUES ('lsoa11', ?, ?, 2011, ?, ?, ?, ?, ?, 0)",
+                    [code, name, shapely.to_wkb(square), *square.bounds])
+    rows = []
+    for month in range(1, 13):
+        for code, name, _, _, burglaries in LSOAS:
+            for i in range(burglaries):
+                rows.append(("police_uk", "west-yorkshire", f"{code}-{month}-{i}", i,
+                             date(2024, month, 1), "Burglary", "Burglary", False, code, name,
+                             2011, "E08000035", "code", 0))
+    con.executemany(
+        "INSERT INTO events (source, force, event_id, row_number, month, category, crime_type, "
+        "is_asb, lsoa_code, lsoa_name, lsoa_vintage, district_code, resolution, load_id) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+
+def test_2011_lsoas_when_there_is_no_2021_geography(store: Store) -> None:
+    fill(store)
+    payload = atlas_payload(store, LEEDS, period=calendar_year(date(2024, 1, 1)),
+                            rules=DisclosureRules(), title="Leeds atlas")
+    validate_payload(payload)
+    assert list(payload["levels"]) == ["lsoa11"]
+    areas = payload["levels"]["lsoa11"]["areas"]
+    assert [a["name"] for a in areas] == ["Leeds 001A", "Leeds 001B"]
+    assert {a["district"] for a in areas} == {"E08000035"}
+    v = payload["values"]["lsoa11"]["burglary"]["2024"]
+    assert v["count"] == [24, 120]
+    assert v["rate"] == [16.0, 60.0]  # 24 / 1,500 and 120 / 2,000 per 1,000
+    assert v["rank"] == [2, 1]
+    assert payload["monthly"]["lsoa11"]["burglary"]["counts"] == [[2] * 12, [10] * 12]
+    assert payload["meta"]["subtitle"].endswith("crime and disorder by LSOA")
+
+
+def test_disclosure_in_the_atlas(store: Store) -> None:
+    """Burglary protected below 25: 001A's 24 is hidden, and so is 001B's 120, or it could be
+    worked out from Leeds's total; the monthly series (all below 25) are left out."""
+    fill(store)
+    rules = DisclosureRules(threshold=25, protected=("Burglary",))
+    payload = atlas_payload(store, LEEDS, period=calendar_year(date(2024, 1, 1)), rules=rules,
+                            title="Leeds atlas")
+    v = payload["values"]["lsoa11"]["burglary"]["2024"]
+    assert v["marks"] == {"0": "<25", "1": "[c]"}
+    assert v["count"] == [None, None] and v["rate"] == [None, None]
+    assert v["rank"] == [None, None]
+    series = payload["monthly"]["lsoa11"]["burglary"]["counts"]
+    assert series == [[None] * 12, [None] * 12]
+    # all crime is not protected: shown
+    assert payload["values"]["lsoa11"]["all-crime"]["2024"]["count"] == [24, 120]
+
+
+def test_svg_path_is_in_metres_with_north_up() -> None:
+    square = shapely.Polygon([(0, 0), (10, 0), (10, 20), (0, 20)])
+    assert svg_path(square) == "M0 0L10 0L10 -20L0 -20Z"
+    holed = shapely.Polygon([(0, 0), (9, 0), (9, 9), (0, 9)], [[(3, 3), (6, 3), (6, 6)]])
+    assert svg_path(holed).count("M") == 2
