@@ -4,6 +4,7 @@ package-index sample), counts and rates recounted here, and disclosure control."
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import shapely
 
@@ -84,3 +85,26 @@ def test_svg_path_is_in_metres_with_north_up() -> None:
     assert svg_path(square) == "M0 0L10 0L10 -20L0 -20Z"
     holed = shapely.Polygon([(0, 0), (9, 0), (9, 9), (0, 9)], [[(3, 3), (6, 3), (6, 6)]])
     assert svg_path(holed).count("M") == 2
+
+
+def test_the_document_maps_2011_lsoas_too(store: Store, tmp_path: Path) -> None:
+    """With no ward or 2021 LSOA loaded, a priority's "Where" uses the atlas's 2011 LSOAs:
+    the same counts, ranked, with a map."""
+    from commsafe.report.assemble import assemble
+    from commsafe.report.model import Figure, Table
+    from commsafe.report.publish import Publisher
+    from commsafe.spec import Indicator, Priority, Spec, Target
+
+    fill(store)
+    period = calendar_year(date(2024, 1, 1))
+    spec = Spec(partnership_name="Leeds", area="E08000035", assessed=period,
+                compare=calendar_year(date(2023, 1, 1)),
+                priorities=(Priority("Burglary", ("Burglary",), (Indicator(
+                    "Burglary count", "count", ("Burglary",), Target("change", -5)),)),))
+    pub = Publisher(tmp_path, DisclosureRules())
+    doc = assemble(store, spec, LEEDS, pub).document
+    where = next(s for s in doc.walk() if s.id == "priority-1-where")
+    table = next(b for b in where.blocks if isinstance(b, Table))
+    assert [r[:2] for r in table.rows] == [("Leeds 001B", "120"), ("Leeds 001A", "24")]
+    assert any(isinstance(b, Figure) for b in where.blocks)
+    assert (tmp_path / "figures" / "priority-1_map.png").is_file()

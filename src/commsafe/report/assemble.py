@@ -104,6 +104,8 @@ class _Context:
     registers: Any = None
     notes: list[str] = field(default_factory=list)
     extract: tuple[str, str, str] | None = None
+    atlas: dict[str, Any] | None = None
+    """The atlas payload (made before the chapters), or None."""
     """The police extract for "who" (name, label, source), once the partner data are read."""
     findings: list[Finding] = field(default_factory=list)
     quality: Any = None
@@ -517,6 +519,8 @@ def _where(ctx: _Context, sec: Section, categories: list[str], key: str, name: s
     frame = rates_table(ctx.store, level, period=spec.assessed, categories=categories,
                         within=ctx.area)
     if frame.empty or int(frame["count"].sum()) == 0:
+        if _where_2011(ctx, sec, categories, key, name, subject):
+            return
         sec.add(Paragraph(f"No {subject} in {spec.assessed.label} were placed in a "
                           f"{level}.", "note"))
         return
@@ -547,6 +551,48 @@ def _where(ctx: _Context, sec: Section, categories: list[str], key: str, name: s
     _hotspots(ctx, sec, categories, key, subject)
 
 
+def _where_2011(ctx: _Context, sec: Section, categories: list[str], key: str, name: str,
+                subject: str) -> bool:
+    """Where, on the 2011 LSOAs the events were placed by, when no ward or 2021 LSOA is
+    loaded (the atlas computed them, disclosure applied); False when there are none."""
+    level = (ctx.atlas or {}).get("levels", {}).get("lsoa11")
+    ind = slug(categories[0]) if len(categories) == 1 else f"group-{slug(name)}"
+    block = (ctx.atlas or {}).get("values", {}).get("lsoa11", {}).get(ind, {}).get(
+        ctx.spec.assessed.label)
+    if level is None or block is None:
+        return False
+    marks = block["marks"]
+    frame = pd.DataFrame({
+        "area_code": [a["code"] for a in level["areas"]],
+        "area_name": [a["name"] for a in level["areas"]],
+        "count": [marks.get(str(i), c) for i, c in enumerate(block["count"])],
+        "rate_per_1000": block["rate"], "rank": pd.array(block["rank"], dtype="Int64")})
+    shown = frame[[not isinstance(c, str) for c in frame["count"]]]
+    if shown.empty or int(shown["count"].sum()) == 0:
+        return False
+    frame = frame.sort_values("rank", na_position="last", kind="stable").reset_index(drop=True)
+    sec.add(Paragraph("No ward or 2021 LSOA boundaries are loaded: areas are the 2011 LSOAs "
+                      "the events were placed by.", "note"))
+    protected = _protected_subject(ctx, categories)
+    if not protected:
+        sec.add(Paragraph(top_areas_sentence(
+            shown.assign(count=shown["count"].astype(int)), measure="number", subject=subject,
+            n=3, level="lsoa", column="count", quantity="")))
+        _map_figure(ctx, sec, frame.assign(count=pd.to_numeric(frame["count"],
+                                                               errors="coerce")),
+                    "lsoa11", f"{key}_map", f"{name}: rate per 1,000 residents by 2011 LSOA, "
+                    f"{ctx.spec.assessed.label}", categories)
+    sec.add(ctx.pub.table(
+        f"{key}_lsoa11s", frame, title=f"{name} by 2011 LSOA, {ctx.spec.assessed.label}",
+        keys=["area_code", "area_name"],
+        query={"priority": name, "measure": "counts and rates by 2011 LSOA",
+               "period": ctx.spec.assessed.label},
+        labels=_LABELS, source=ctx.source, show=["area_name", "count", "rate_per_1000",
+                                                 "rank"],
+        max_rows=10, notes=[ctx.pub.rules.rule_text()] if marks else []))
+    return True
+
+
 def _map_figure(ctx: _Context, sec: Section, frame: pd.DataFrame, level: str, name: str,
                 title: str, categories: list[str] | None) -> None:
     from commsafe.outputs.maps import choropleth
@@ -554,7 +600,8 @@ def _map_figure(ctx: _Context, sec: Section, frame: pd.DataFrame, level: str, na
     from commsafe.spatial.hotspots import district_outline, store_polygons
 
     try:
-        shapes = store_polygons(ctx.store.con, AREA_LEVELS[level][1], list(frame["area_code"]))
+        area_type = "lsoa11" if level == "lsoa11" else AREA_LEVELS[level][1]
+        shapes = store_polygons(ctx.store.con, area_type, list(frame["area_code"]))
     except InputError as exc:
         ctx.notes.append(f"{name}: no map ({exc})")
         return
@@ -949,6 +996,7 @@ def assemble(store: Store, spec: Spec, area: Area, pub: Publisher, *, kind: str 
         atlas = spec_payload(store, spec)
     except InputError as exc:  # e.g. no ward or LSOA boundaries loaded: no atlas, said so
         ctx.notes.append(f"no atlas: {exc}")
+    ctx.atlas = atlas
     if atlas:
         overview.add(Paragraph("The interactive community safety atlas beside this "
                                "document (atlas.html: open it in a browser, no network "
