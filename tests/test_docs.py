@@ -77,3 +77,13 @@ def test_readme_shows_the_two_commands_near_the_top() -> None:
 
 def test_ci_runs_make_test() -> None:
     assert "make test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_spec_doc_lists_every_key() -> None:
+    """docs/spec.md has a row for every key the spec reader accepts, at every level."""
+    from commsafe.spec import _KEYS
+
+    text = (ROOT / "docs" / "spec.md").read_text(encoding="utf-8")
+    rows = set(re.findall(r"^\| `(\w+)` \|", text, re.M))
+    missing = sorted({k for keys in _KEYS.values() for k in keys} - rows)
+    assert not missing, f"docs/spec.md lacks: {missing}"
