@@ -25,6 +25,7 @@ __all__ = [
     "change_sentence",
     "findings_file_text",
     "indefinite_article",
+    "indicator_detail",
     "p_text",
     "read_findings_file",
     "rolling_sentence",
@@ -482,3 +483,44 @@ def findings_file_text(auto: Sequence[Finding], rows: Sequence[AnalystFinding]) 
         if r.id not in built:
             w.writerow([r.id, r.action, r.section, r.text, r.cite])
     return buf.getvalue()
+
+
+def _indicator_value(measure: str, value: float | None) -> str:
+    if value is None:
+        return "no data"
+    if measure == "count":
+        return f"{int(value):,}"
+    if measure == "rate":
+        return f"{round_half_away(value, 1):,.1f} per 1,000"
+    return f"{round_half_away(value, 1):.1f}% of all crime"
+
+
+def indicator_detail(r: Any) -> str:
+    """Why an indicator (:class:`commsafe.measures.indicators.IndicatorResult`) is on or off
+    track, or has no data, in words with its numbers."""
+    assessed, compare = r.assessed.label, r.compare.label
+    if r.reason == "incomplete":
+        return f"{assessed}: not every month has data"
+    if r.reason == "no_average":
+        years = int(r.target_value or 5)
+        return (f"no earlier period of the {years} before {assessed} has data, so there is no "
+                "average to compare with")
+    if r.reason == "average":
+        years = int(r.target_value or 5)
+        span = (f"the average of {r.earlier} earlier period{'s' if r.earlier != 1 else ''}"
+                + (f" (of the {years} asked for, the rest have no data)"
+                   if r.earlier < years else ""))
+        return (f"{_indicator_value(r.measure, r.value)} against {span}: "
+                f"{_indicator_value(r.measure, r.baseline)}")
+    if r.reason == "no_compare":
+        return f"the comparison period {compare} has no data"
+    if r.reason == "compare_zero":
+        return f"{compare} is zero: no % change"
+    if r.reason == "change":
+        goal = float(r.target_value or 0)
+        return (f"{int(round_half_away(r.pct)):+d}% on {compare} "
+                f"({_indicator_value(r.measure, r.baseline)} → "
+                f"{_indicator_value(r.measure, r.value)}); target "
+                f"{int(goal) if goal.is_integer() else goal:+}%")
+    t = r.test
+    return f"{t.before:,} in {compare} → {t.after:,} in {assessed}: {t.words}"

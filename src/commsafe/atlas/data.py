@@ -27,14 +27,17 @@ from commsafe import __version__, periods
 from commsafe.disclosure import DisclosureRules
 from commsafe.errors import InputError
 from commsafe.measures.counts import events_view_sql
-from commsafe.measures.rounding import round_half_away
+from commsafe.measures.intervals import rounded_rate
+from commsafe.measures.rounding import whole_pct_change
 from commsafe.measures.significance import change_test
 from commsafe.periods import Period
 from commsafe.reference.areas import AREA_LEVELS, Area
+from commsafe.report.publish import slug
 from commsafe.store import Store
 from commsafe.taxonomy import ASB, CRIME_TYPES
 
-__all__ = ["LEVELS", "PAYLOAD_VERSION", "atlas_payload", "spec_payload", "svg_path"]
+__all__ = ["LEVELS", "PAYLOAD_VERSION", "atlas_payload", "indicator_id", "spec_payload",
+           "svg_path"]
 
 PAYLOAD_VERSION = 1
 LEVELS = {"ward": "Wards", "lsoa": "LSOAs", "lsoa11": "LSOAs (2011)"}
@@ -47,10 +50,10 @@ MEASURES = [{"id": "count", "label": "Count", "unit": ""},
             {"id": "change", "label": "% change on the previous period", "unit": "%"}]
 
 
-def _slug(text: str) -> str:
-    import re
-
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+def indicator_id(categories: Sequence[str], name: str = "") -> str:
+    """The atlas's id of the indicator counting ``categories`` (one crime type: its slug;
+    several: ``group-`` and the slug of their ``name``, e.g. a priority's)."""
+    return slug(categories[0]) if len(categories) == 1 else f"group-{slug(name)}"
 
 
 def svg_path(geom: Any) -> str:
@@ -219,13 +222,13 @@ def _value_block(counts: dict[str, int] | None, before: dict[str, int] | None,
             c = int(shown)
             out["count"].append(c)
             pop = lv.population.get(code)
-            out["rate"].append(round_half_away(1000 * c / pop, 1) if pop else None)
+            out["rate"].append(rounded_rate(c, pop))
         if before is None or isinstance(shown, str) or hidden_before[i]:
             out["change"].append(None)
             out["change_words"].append(None)
             continue
         a, b = int(frame["before"].iloc[i]), int(frame["count"].iloc[i])
-        out["change"].append(None if a < 5 else int(round_half_away(100 * (b - a) / a)))
+        out["change"].append(None if a < 5 else whole_pct_change(a, b))
         out["change_words"].append(change_test(a, b).words)
     key = out["rate"] if any(r is not None for r in out["rate"]) else out["count"]
     ranked = sorted((v, i) for i, v in enumerate(key) if v is not None)
@@ -288,10 +291,11 @@ def atlas_payload(store: Store, area: Area, *, period: Period, rules: Disclosure
     present = set().union(*(set(f["category"]) for f in frames.values()))
     indicators: list[dict[str, Any]] = [{"id": "all-crime", "label": ALL_CRIME,
                                          "group": "Crime", "categories": None}]
-    indicators += [{"id": _slug(c), "label": c, "group": "Crime", "categories": [c]}
+    indicators += [{"id": indicator_id([c]), "label": c, "group": "Crime", "categories": [c]}
                    for c in CRIME_TYPES if c in present]
     for name, members in groups:
-        indicators.append({"id": f"group-{_slug(name)}", "label": name, "group": "Priorities",
+        indicators.append({"id": indicator_id(members, name), "label": name,
+                           "group": "Priorities",
                            "categories": list(members)})
     if ASB in present:
         indicators.append({"id": "asb", "label": "Anti-social behaviour", "group": "ASB",
@@ -305,7 +309,7 @@ def atlas_payload(store: Store, area: Area, *, period: Period, rules: Disclosure
             continue
         partner[name] = got
         synthetic = synthetic or is_synthetic
-        indicators.append({"id": f"data-{_slug(name)}", "label": label, "group": label,
+        indicators.append({"id": f"data-{slug(name)}", "label": label, "group": label,
                            "categories": None, "dataset": name})
     values: dict[str, Any] = {}
     monthly: dict[str, Any] = {}

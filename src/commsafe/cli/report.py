@@ -10,12 +10,13 @@ import typer
 
 from commsafe.cli._common import QuietOpt, StoreOpt, _store_path, app, err, out
 
+SpecOpt = Annotated[Path, typer.Option(
+    "--spec", help="The spec (commsafe.toml, or the folder holding it).")]
+
 
 @app.command("build")
 def build(
-    spec: Annotated[Path, typer.Option(
-        "--spec", help="The spec (commsafe.toml, or the folder holding it).")] =
-    Path("commsafe.toml"),
+    spec: SpecOpt = Path("commsafe.toml"),
     out_dir: Annotated[Path, typer.Option(
         "--out", help="Folder for the build; it goes in OUT/<assessment-id>/.")] = Path("out"),
     kind: Annotated[str, typer.Option(
@@ -70,9 +71,7 @@ def build(
 
 @app.command("atlas")
 def atlas(
-    spec: Annotated[Path, typer.Option(
-        "--spec", help="The spec (commsafe.toml, or the folder holding it).")] =
-    Path("commsafe.toml"),
+    spec: SpecOpt = Path("commsafe.toml"),
     out_file: Annotated[Path, typer.Option(
         "--out", help="The HTML file to write.")] = Path("atlas.html"),
     store: StoreOpt = None,

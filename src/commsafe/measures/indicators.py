@@ -27,7 +27,7 @@ import pandas as pd
 from commsafe import periods
 from commsafe.measures.counts import events_view_sql
 from commsafe.measures.intervals import rate_per_1000
-from commsafe.measures.rounding import round_half_away
+from commsafe.measures.rounding import pct_change
 from commsafe.measures.significance import ChangeTest, change_test
 from commsafe.periods import Period
 from commsafe.reference.areas import Area
@@ -146,18 +146,28 @@ def history(period: Period, n: int) -> list[Period]:
 class IndicatorResult:
     """An indicator measured: ``value`` in the period assessed, ``baseline`` what the target
     compares it with (the average, or the comparison period's value), ``status`` one of
-    "on track", "off track", "no data", and ``detail`` saying why in words."""
+    "on track", "off track", "no data", and ``reason`` why: ``incomplete`` (the period
+    assessed lacks months), ``no_average`` / ``average`` (below_average targets; ``earlier``
+    periods of the ``target_value`` asked for had data), ``no_compare`` / ``compare_zero`` /
+    ``change`` (% ``pct`` on the comparison period), or ``test`` (the exact test).
+    :func:`commsafe.findings.indicator_detail` says it in words."""
 
     name: str
     measure: str
     target: str
+    target_kind: str
+    target_value: float | None
     value: float | None
     baseline: float | None
     status: str
-    detail: str
+    reason: str
     count: int | None
     compare_count: int | None
     test: ChangeTest | None
+    assessed: Period
+    compare: Period
+    earlier: int = 0
+    pct: float | None = None
 
 
 def _value(measure: str, count: int | None, total: int | None,
@@ -171,16 +181,6 @@ def _value(measure: str, count: int | None, total: int | None,
     if not total:
         return None
     return 100.0 * count / total
-
-
-def _show(measure: str, value: float | None) -> str:
-    if value is None:
-        return "no data"
-    if measure == "count":
-        return f"{int(value):,}"
-    if measure == "rate":
-        return f"{round_half_away(value, 1):,.1f} per 1,000"
-    return f"{round_half_away(value, 1):.1f}% of all crime"
 
 
 def evaluate_indicator(data: AreaMonthly, *, name: str, measure: str,
@@ -202,39 +202,30 @@ def evaluate_indicator(data: AreaMonthly, *, name: str, measure: str,
     test = change_test(c_count, count, alpha=alpha) if (
         count is not None and c_count is not None) else None
 
-    def result(baseline: float | None, status: str, detail: str) -> IndicatorResult:
-        return IndicatorResult(name, measure, target, value, baseline, status, detail, count,
-                               c_count, test)
+    def result(baseline: float | None, status: str, reason: str, *, earlier: int = 0,
+               pct: float | None = None) -> IndicatorResult:
+        return IndicatorResult(name, measure, target, target_kind, target_value, value,
+                               baseline, status, reason, count, c_count, test, assessed,
+                               compare, earlier, pct)
 
     if value is None:
-        return result(None, NO_DATA, f"{assessed.label}: not every month has data")
+        return result(None, NO_DATA, "incomplete")
     if target_kind == "below_average":
         years = int(target_value or 5)
-        earlier = [v for p in history(assessed, years) if (v := measured(p)[1]) is not None]
-        if not earlier:
-            return result(None, NO_DATA, f"no earlier period of the {years} before "
-                          f"{assessed.label} has data, so there is no average to compare with")
-        average = sum(earlier) / len(earlier)
-        span = (f"the average of {len(earlier)} earlier period"
-                f"{'s' if len(earlier) != 1 else ''}"
-                + (f" (of the {years} asked for, the rest have no data)"
-                   if len(earlier) < years else ""))
-        status = ON_TRACK if value < average else OFF_TRACK
-        return result(average, status, f"{_show(measure, value)} against {span}: "
-                      f"{_show(measure, average)}")
+        found = [v for p in history(assessed, years) if (v := measured(p)[1]) is not None]
+        if not found:
+            return result(None, NO_DATA, "no_average")
+        average = sum(found) / len(found)
+        return result(average, ON_TRACK if value < average else OFF_TRACK, "average",
+                      earlier=len(found))
     if c_value is None:
-        return result(None, NO_DATA, f"the comparison period {compare.label} has no data")
+        return result(None, NO_DATA, "no_compare")
     if target_kind == "change":
         if not c_value:
-            return result(c_value, NO_DATA, f"{compare.label} is zero: no % change")
-        pct = 100.0 * (value - c_value) / c_value
-        goal = float(target_value or 0)
-        status = ON_TRACK if pct <= goal else OFF_TRACK
-        return result(c_value, status, f"{int(round_half_away(pct)):+d}% on {compare.label} "
-                      f"({_show(measure, c_value)} → {_show(measure, value)}); target "
-                      f"{int(goal) if goal.is_integer() else goal:+}%")
+            return result(c_value, NO_DATA, "compare_zero")
+        pct = pct_change(c_value, value) or 0.0
+        status = ON_TRACK if pct <= float(target_value or 0) else OFF_TRACK
+        return result(c_value, status, "change", pct=pct)
     assert test is not None
     rose = test.significant and test.direction == "increase"
-    status = OFF_TRACK if rose else ON_TRACK
-    return result(c_value, status, f"{test.before:,} in {compare.label} → {test.after:,} in "
-                  f"{assessed.label}: {test.words}")
+    return result(c_value, OFF_TRACK if rose else ON_TRACK, "test")

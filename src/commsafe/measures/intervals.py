@@ -15,7 +15,7 @@ from scipy.stats import chi2
 
 from commsafe.errors import InputError
 
-__all__ = ["check_count", "poisson_ci", "rate_ci_per_1000", "rate_per_1000"]
+__all__ = ["check_count", "poisson_ci", "rate_ci_per_1000", "rate_per_1000", "rounded_rate"]
 
 
 def check_count(value: object, what: str, where: str) -> int:
@@ -90,6 +90,14 @@ def rate_per_1000(count: float, population: float | None) -> float | None:
     if pop is None:
         return None
     return number * 1000 / pop
+
+
+def rounded_rate(count: float, population: float | None, dp: int = 1) -> float | None:
+    """:func:`rate_per_1000` rounded half away from zero to ``dp`` places, as published."""
+    from commsafe.measures.rounding import round_half_away
+
+    rate = rate_per_1000(count, population)
+    return None if rate is None else round_half_away(rate, dp)
 
 
 def rate_ci_per_1000(count: int, population: float | None, level: float = 0.95,

@@ -66,11 +66,21 @@ def areas_within(store: Store, level: str, within: Area | None) -> pd.DataFrame:
 
 
 def store_population(store: Store, level: str, year: int) -> Any:
-    """:func:`commsafe.reference.areas.area_population`, kept in the store's memo."""
-    key = ("population", level, year)
+    """:func:`commsafe.reference.areas.area_population`, kept in the store's memo by the
+    population year actually used (several years asked for may share one)."""
+    from dataclasses import replace
+
+    from commsafe.reference.areas import nearest_year, population_note, population_years
+
+    years = population_years(store.con)
+    if not years:
+        return area_population(store.con, level, year)
+    used = nearest_year(years, year)
+    key = ("population", level, used)
     if key not in store.memo:
-        store.memo[key] = area_population(store.con, level, year)
-    return store.memo[key]
+        store.memo[key] = area_population(store.con, level, used)
+    return replace(store.memo[key], requested=year,  # type: ignore[type-var]
+                   note=population_note(year, used))
 
 
 def _areas_within(store: Store, level: str, within: Area | None) -> pd.DataFrame:

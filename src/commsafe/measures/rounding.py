@@ -26,6 +26,7 @@ __all__ = [
     "format_share",
     "pct_change",
     "round_half_away",
+    "whole_pct_change",
 ]
 
 
@@ -84,6 +85,13 @@ def pct_change(before: float | None, after: float | None) -> float | None:
     if b == 0:
         return None
     return float((Fraction(a) - Fraction(b)) * 100 / Fraction(b))
+
+
+def whole_pct_change(before: float | None, after: float | None) -> int | None:
+    """:func:`pct_change` as a whole number, rounded half away from zero (404 → 512 gives
+    27); None when there is no base."""
+    pct = pct_change(before, after)
+    return None if pct is None else int(round_half_away(pct))
 
 
 def _dp(dp: object, where: str) -> int:

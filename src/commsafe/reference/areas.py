@@ -12,6 +12,7 @@ used and the result says so.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import duckdb
@@ -20,7 +21,7 @@ import pandas as pd
 from commsafe.errors import InputError, ReferenceDataError
 
 __all__ = ["AREA_LEVELS", "Area", "AreaPopulation", "area_population", "districts_within",
-           "find_area", "population_years"]
+           "find_area", "nearest_year", "population_note", "population_years"]
 
 #: measure level → (events column, areas.area_type)
 AREA_LEVELS: dict[str, tuple[str, str]] = {
@@ -139,6 +140,17 @@ SELECT lsoa21, population FROM from11 WHERE NOT EXISTS (SELECT 1 FROM p21)
 """
 
 
+def nearest_year(years: Sequence[int], year: int) -> int:
+    """The loaded population year used for ``year``: the nearest, the later one on a tie."""
+    return min(years, key=lambda y: (abs(y - year), -y))
+
+
+def population_note(year: int, used: int) -> str | None:
+    """What a table says when population for ``year`` comes from ``used``."""
+    return None if used == year else (
+        f"population for {year} is not loaded; the nearest year loaded, {used}, is used")
+
+
 def area_population(con: duckdb.DuckDBPyConnection, level: str, year: int) -> AreaPopulation:
     """Population of every area of ``level`` in ``year`` (or the nearest loaded year)."""
     if level not in AREA_LEVELS:
@@ -149,9 +161,8 @@ def area_population(con: duckdb.DuckDBPyConnection, level: str, year: int) -> Ar
             {"area_code": pd.Series([], dtype=str), "population": pd.Series([], dtype=float)}),
             "no population loaded: rates cannot be computed. Load population with "
             "'commsafe reference load'.")
-    used = min(years, key=lambda y: (abs(y - year), -y))
-    note = None if used == year else (
-        f"population for {year} is not loaded; the nearest year loaded, {used}, is used")
+    used = nearest_year(years, year)
+    note = population_note(year, used)
     if level == "lsoa":
         sql = f"SELECT lsoa21 AS area_code, population FROM ({_LSOA21_POP})"
     else:

@@ -21,7 +21,6 @@ data quality. Numbers come from :mod:`commsafe.measures` and sentences from
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -35,15 +34,17 @@ from commsafe.errors import InputError
 from commsafe.findings import (
     Finding,
     change_sentence,
+    indicator_detail,
     subject_for,
     top_areas_sentence,
 )
 from commsafe.measures.indicators import AreaMonthly, IndicatorResult, evaluate_indicator, history
-from commsafe.measures.rounding import round_half_away
+from commsafe.measures.intervals import rounded_rate
+from commsafe.measures.rounding import round_half_away, whole_pct_change
 from commsafe.periods import Period
 from commsafe.reference.areas import Area
 from commsafe.report.model import Bullets, Document, Figure, Paragraph, Section, Status, Table
-from commsafe.report.publish import Publisher
+from commsafe.report.publish import Publisher, slug
 from commsafe.spec import Priority, Spec
 from commsafe.store import Store
 from commsafe.taxonomy import CRIME_TYPES
@@ -71,12 +72,6 @@ GLOSSARY: tuple[tuple[str, str], ...] = (
     ("<5 and [c]", "Disclosure control: small counts of sensitive offences are shown as <5, "
                    "and other cells as [c] so that they cannot be worked out from totals."),
 )
-
-
-def slug(text: str) -> str:
-    """A file-name-safe lower-case id: 'Cambridge City CSP' → 'cambridge-city-csp'."""
-    s = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-    return s or "assessment"
 
 
 @dataclass
@@ -118,27 +113,16 @@ class _Context:
 
 def _population(store: Store, area: Area, years: Sequence[int]) -> tuple[
         dict[int, float | None], list[str]]:
+    """The area's residents for each year (the nearest year loaded), and the notes."""
     from commsafe.measures.rates import store_population
-    from commsafe.reference.areas import population_years
 
-    loaded = population_years(store.con)
     out: dict[int, float | None] = {}
     notes: list[str] = []
-    by_used: dict[int, float | None] = {}
     for y in sorted(set(years)):
-        if not loaded:
-            out[y] = None
-            continue
-        used = min(loaded, key=lambda x: (abs(x - y), -x))  # as area_population chooses
-        if used not in by_used:
-            value = store_population(store, area.level, used).get(area.code)
-            by_used[used] = float(value) if value is not None else None
-        out[y] = by_used[used]
-        if used != y:
-            notes.append(f"population for {y} is not loaded; the nearest year loaded, {used}, "
-                         "is used")
-    if not loaded:
-        notes.append("no population loaded: rates cannot be computed")
+        pop = store_population(store, area.level, y)
+        out[y] = pop.get(area.code)
+        if pop.note and pop.note not in notes:
+            notes.append(pop.note)
     return out, notes
 
 
@@ -148,10 +132,6 @@ def _history_periods(spec: Spec) -> list[Period]:
 
 def _fmt(n: int | None) -> str:
     return "no data" if n is None else f"{n:,}"
-
-
-def _pct(a: int, b: int) -> int | None:
-    return None if a == 0 else int(round_half_away(100 * (b - a) / a))
 
 
 def _change_rows(ctx: _Context, categories: Sequence[str], before: Period | None = None,
@@ -178,7 +158,7 @@ def _change_rows(ctx: _Context, categories: Sequence[str], before: Period | None
         if a is not None and b is not None:
             t = change_test(a, b)
             row.update(change=b - a,
-                       pct_change=("No calc" if a < spec.min_base else _pct(a, b)),
+                       pct_change=("No calc" if a < spec.min_base else whole_pct_change(a, b)),
                        p_value=t.p_value, significant=t.words)
         rows.append(row)
     frame = pd.DataFrame(rows)
@@ -232,7 +212,7 @@ def _overview(ctx: _Context, sec: Section) -> Table:
     for p in _history_periods(spec):
         n = ctx.data.count(None, p)
         pop = ctx.population.get(p.start.year)
-        rate = (round_half_away(1000 * n / pop, 1) if n is not None and pop else None)
+        rate = rounded_rate(n, pop) if n is not None else None
         rows.append({"period": p.label, "count": n, "population": pop,
                      "rate_per_1000": rate})
     frame = pd.DataFrame(rows)
@@ -384,18 +364,20 @@ def _priority_chapter(ctx: _Context, pr: Priority, number: int) -> Section:
                 and 0 < res.count < ctx.pub.rules.threshold:
             shown = ctx.pub.rules.primary_mark
         ind_sec.add(Status(ind.name, _target_words(ind.target.kind, ind.target.value),
-                           shown, res.status, res.detail))
+                           shown, res.status, indicator_detail(res)))
     if results:
         frame = pd.DataFrame([{"indicator": r.name, "measure": r.measure,
                                "target": r.target, "value": r.value, "baseline": r.baseline,
-                               "status": r.status, "detail": r.detail} for r in results])
+                               "status": r.status, "detail": indicator_detail(r)}
+                              for r in results])
         ctx.pub.table(f"{key}_indicators", frame, title=f"{pr.name}: measures of success",
                       keys=["indicator"], query={"priority": pr.name, "measure": "indicators"},
                       source=ctx.source)
         for r in results:
             if r.status == "off track":
                 ctx.findings.append(Finding(f"indicator:{slug(r.name)}",
-                                            f"{r.name} is off track: {r.detail}.", "",
+                                            f"{r.name} is off track: {indicator_detail(r)}.",
+                                            "",
                                             "indicator", "summary"))
     else:
         ind_sec.add(Paragraph("No indicators are set for this priority: add measures of "
@@ -556,7 +538,9 @@ def _where_2011(ctx: _Context, sec: Section, categories: list[str], key: str, na
     """Where, on the 2011 LSOAs the events were placed by, when no ward or 2021 LSOA is
     loaded (the atlas computed them, disclosure applied); False when there are none."""
     level = (ctx.atlas or {}).get("levels", {}).get("lsoa11")
-    ind = slug(categories[0]) if len(categories) == 1 else f"group-{slug(name)}"
+    from commsafe.atlas.data import indicator_id
+
+    ind = indicator_id(categories, name)
     block = (ctx.atlas or {}).get("values", {}).get("lsoa11", {}).get(ind, {}).get(
         ctx.spec.assessed.label)
     if level is None or block is None:
@@ -1036,8 +1020,9 @@ def assemble(store: Store, spec: Spec, area: Area, pub: Publisher, *, kind: str 
     pop = population.get(spec.assessed.start.year)
     lead = (f"In {spec.assessed.label} there were {_fmt(all_now)} crimes recorded in "
             f"{area.name}")
-    if pop and all_now is not None:
-        lead += f", {round_half_away(1000 * all_now / pop, 1):,.1f} per 1,000 residents"
+    rate = rounded_rate(all_now, pop) if all_now is not None else None
+    if rate is not None:
+        lead += f", {rate:,.1f} per 1,000 residents"
     if all_before is not None and all_now is not None:
         lead += f", against {all_before:,} in {spec.compare.label}"
     else:

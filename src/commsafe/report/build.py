@@ -15,6 +15,7 @@ the same bytes in every table and in the manifest.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import tempfile
@@ -52,7 +53,7 @@ class BuildResult:
 
 def assessment_id(spec: Spec, kind: str = "assessment") -> str:
     """``cambridge-2024`` / ``cambridge-2024-25`` (``-monitoring`` for the monitoring kind)."""
-    from commsafe.report.assemble import slug
+    from commsafe.report.publish import slug
 
     base = f"{slug(spec.partnership_name)}-{slug(spec.assessed.label)}"
     return base if kind == "assessment" else f"{base}-{kind}"
@@ -188,6 +189,7 @@ def _write_documents(root: Path, assembled: Any, begin: Callable[[str], None], *
     """The workbook, HTML, PDF and Word files. With ``parallel``, WeasyPrint typesets the PDF
     in a forked process while this one writes the others."""
     from commsafe.outputs.workbook import write_workbook
+    from commsafe.report import forked
     from commsafe.report.docx import write_docx
     from commsafe.report.html import write_html
     from commsafe.report.pdf import write_pdf
@@ -195,13 +197,10 @@ def _write_documents(root: Path, assembled: Any, begin: Callable[[str], None], *
     doc = assembled.document
     files: dict[str, Path] = {}
     pdf_path = root / "assessment.pdf"
-    child = None
-    if parallel:
-        import multiprocessing
-
-        child = multiprocessing.get_context("fork").Process(
-            target=_pdf_child, args=(doc, pdf_path, root), daemon=True)
-        child.start()
+    marker = pdf_path.with_suffix(".failed")
+    child = (forked.start(functools.partial(write_pdf, base_dir=root), doc, pdf_path,
+                          marker=marker)
+             if parallel and forked.can_fork() else None)
     begin("workbook")
     files["xlsx"] = write_workbook(root / "tables.xlsx", assembled.publisher.workbook)
     begin("html")
@@ -215,12 +214,7 @@ def _write_documents(root: Path, assembled: Any, begin: Callable[[str], None], *
     if child is None:
         files["pdf"] = write_pdf(doc, pdf_path, base_dir=root)
     else:
-        child.join()
-        failed = pdf_path.with_suffix(".failed")
-        if child.exitcode != 0 or failed.exists():
-            why = failed.read_text(encoding="utf-8") if failed.exists() else (
-                f"the PDF process ended with status {child.exitcode}")
-            raise CommsafeError(f"the PDF could not be written: {why}")
+        forked.finish(child, marker, "the PDF could not be written")
         files["pdf"] = pdf_path
     return files
 
@@ -229,18 +223,6 @@ def _write_atlas(root: Path, assembled: Any) -> Path:
     from commsafe.atlas.page import write_atlas
 
     return write_atlas(assembled.atlas, root / "atlas.html")
-
-
-def _pdf_child(doc: Any, path: Path, root: Path) -> None:
-    from commsafe.report.pdf import write_pdf
-
-    try:
-        write_pdf(doc, path, base_dir=root)
-    except BaseException as exc:  # reported to the parent, which raises
-        path.with_suffix(".failed").write_text(f"{type(exc).__name__}: {exc}",
-                                               encoding="utf-8")
-        os._exit(1)
-    os._exit(0)
 
 
 def _write_manifest(store: Any, root: Path, final: Path, spec: Spec, kind: str, pub: Any,

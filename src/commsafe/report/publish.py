@@ -16,6 +16,7 @@ Nothing here computes a statistic.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -26,13 +27,20 @@ from commsafe.disclosure import DisclosureRules, suppress
 from commsafe.outputs.manifest import OutputRecord, table_figures
 from commsafe.outputs.tables import format_cell, to_csv
 from commsafe.outputs.workbook import WorkbookTable
+from commsafe.report import forked
 from commsafe.report.model import Figure, Table
 
-__all__ = ["Publisher", "disclose"]
+__all__ = ["Publisher", "disclose", "slug"]
 
 #: the subject column added to an area table while it is suppressed (dropped after)
 _SUBJECT = "__subject__"
 _ALL_AREAS = "__all areas__"
+
+
+def slug(text: str) -> str:
+    """A file-name-safe lower-case id: 'Cambridge City CSP' → 'cambridge-city-csp'."""
+    s = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return s or "assessment"
 
 
 def disclose(frame: pd.DataFrame, rules: DisclosureRules, *, value_columns: Sequence[str],
@@ -98,7 +106,7 @@ class Publisher:
         (matplotlib is CPU-bound and single-threaded); :meth:`wait` collects them."""
         self.root = root
         self.rules = rules
-        self.workers = workers if _can_fork() else 0
+        self.workers = workers if forked.can_fork() else 0
         self._running: list[tuple[Any, Path]] = []
         self.workbook: list[WorkbookTable] = []
         self.records: list[OutputRecord] = []
@@ -174,27 +182,19 @@ class Publisher:
         return fig
 
     def _start(self, draw: Callable[[Path], Sequence[Path]], stem: Path) -> None:
-        import multiprocessing
-
         while len(self._running) >= self.workers:
             self._join(0)
-        proc = multiprocessing.get_context("fork").Process(target=_draw_child,
-                                                           args=(draw, stem), daemon=True)
-        proc.start()
-        self._running.append((proc, stem))
+        self._running.append((forked.start(_draw_both, draw, stem,
+                                           marker=stem.with_suffix(".failed")), stem))
 
     def _join(self, index: int) -> None:
         proc, stem = self._running.pop(index)
-        proc.join()
-        failed = stem.with_suffix(".failed")
-        if proc.exitcode != 0 or failed.exists():
-            why = failed.read_text(encoding="utf-8") if failed.exists() else (
-                f"the drawing process ended with status {proc.exitcode}")
-            failed.unlink(missing_ok=True)
+        try:
+            forked.finish(proc, stem.with_suffix(".failed"),
+                          f"figure {stem.name} could not be drawn")
+        except BaseException:
             self.wait()
-            from commsafe.errors import CommsafeError
-
-            raise CommsafeError(f"figure {stem.name} could not be drawn: {why}")
+            raise
 
     def wait(self) -> None:
         """Wait for every figure being drawn; raise if one failed."""
@@ -202,21 +202,7 @@ class Publisher:
             self._join(0)
 
 
-def _can_fork() -> bool:
-    import multiprocessing
-
-    return "fork" in multiprocessing.get_all_start_methods()
-
-
-def _draw_child(draw: Callable[[Path], Sequence[Path]], stem: Path) -> None:
-    """In a forked process: draw, or leave the error beside the figure for the parent."""
-    import os
-
-    try:
-        written = {Path(p).suffix for p in draw(stem)}
-        if not {".png", ".svg"} <= written:
-            raise RuntimeError(f"wrote {sorted(written)}, not a PNG and an SVG")
-    except BaseException as exc:  # reported to the parent, which raises
-        stem.with_suffix(".failed").write_text(f"{type(exc).__name__}: {exc}", encoding="utf-8")
-        os._exit(1)
-    os._exit(0)
+def _draw_both(draw: Callable[[Path], Sequence[Path]], stem: Path) -> None:
+    written = {Path(p).suffix for p in draw(stem)}
+    if not {".png", ".svg"} <= written:
+        raise RuntimeError(f"wrote {sorted(written)}, not a PNG and an SVG")
