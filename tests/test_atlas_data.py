@@ -108,3 +108,34 @@ def test_the_document_maps_2011_lsoas_too(store: Store, tmp_path: Path) -> None:
     assert [r[:2] for r in table.rows] == [("Leeds 001B", "120"), ("Leeds 001A", "24")]
     assert any(isinstance(b, Figure) for b in where.blocks)
     assert (tmp_path / "figures" / "priority-1_map.png").is_file()
+
+
+def test_small_protected_counts_stay_out_of_indicator_words(store: Store,
+                                                          tmp_path: Path) -> None:
+    """Burglary protected below 50, 2024 Q2 against Q1 (36 and 36 burglaries): the measures
+    of success say the status but neither count, in the document or its CSV."""
+    import csv
+
+    from commsafe.periods import quarter
+    from commsafe.report.assemble import assemble
+    from commsafe.report.model import Status
+    from commsafe.report.publish import Publisher
+    from commsafe.spec import Indicator, Priority, Spec, Target
+
+    fill(store)
+    spec = Spec(partnership_name="Leeds", area="E08000035",
+                assessed=quarter(date(2024, 4, 1)), compare=quarter(date(2024, 1, 1)),
+                suppression=50, protected=("Burglary",),
+                priorities=(Priority("Burglary", ("Burglary",), (Indicator(
+                    "Burglary: no significant increase", "count", ("Burglary",),
+                    Target("no_significant_increase")),)),))
+    pub = Publisher(tmp_path, DisclosureRules(threshold=50, protected=("Burglary",)))
+    doc = assemble(store, spec, LEEDS, pub).document
+    status = next(b for s in doc.walk() for b in s.blocks if isinstance(b, Status))
+    assert status.status == "on track"
+    assert status.value == "<50"
+    assert "36" not in status.detail and "withheld" in status.detail
+    with (tmp_path / "data" / "priority-1_indicators.csv").open(newline="") as h:
+        row = next(csv.DictReader(h))
+    assert row["value"] == row["baseline"] == "<50"
+    assert "36" not in row["detail"]

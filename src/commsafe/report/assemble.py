@@ -345,7 +345,8 @@ def _priority_chapter(ctx: _Context, pr: Priority, number: int) -> Section:
     subject = subject_for(list(pr.categories))[0]
     # indicators
     ind_sec = sec.sub(f"{key}-indicators", "Measures of success")
-    results: list[IndicatorResult] = []
+    results: list[tuple[IndicatorResult, bool, str]] = []
+    mark = ctx.pub.rules.primary_mark
     for ind in pr.indicators:
         data, cats = ctx.data, list(ind.categories)
         if ind.dataset is not None:  # a partner data set's records in the area
@@ -355,29 +356,35 @@ def _priority_chapter(ctx: _Context, pr: Priority, number: int) -> Section:
                                  categories=cats, target_kind=ind.target.kind,
                                  target_value=ind.target.value, assessed=spec.assessed,
                                  compare=spec.compare, population=ctx.population)
-        results.append(res)
+        # a protected category's small counts are not published, nor the words around them
+        small = [n for n in (res.count, res.compare_count,
+                             res.baseline if ind.measure == "count" else None)
+                 if n is not None and 0 < n < ctx.pub.rules.threshold]
+        withheld = bool(small) and _protected_subject(ctx, ind.categories) is not None
+        detail = (f"figures withheld: counts below {ctx.pub.rules.threshold} in a protected "
+                  "category are not published") if withheld else indicator_detail(res)
+        results.append((res, withheld, detail))
         value = res.value
-        shown = ("no data" if value is None else
+        shown = ("no data" if value is None else mark if withheld else
                  f"{int(value):,}" if ind.measure == "count" else
                  f"{round_half_away(value, 1):,.1f}")
-        if _protected_subject(ctx, ind.categories) and res.count is not None \
-                and 0 < res.count < ctx.pub.rules.threshold:
-            shown = ctx.pub.rules.primary_mark
         ind_sec.add(Status(ind.name, _target_words(ind.target.kind, ind.target.value),
-                           shown, res.status, indicator_detail(res)))
+                           shown, res.status, detail))
     if results:
         frame = pd.DataFrame([{"indicator": r.name, "measure": r.measure,
-                               "target": r.target, "value": r.value, "baseline": r.baseline,
-                               "status": r.status, "detail": indicator_detail(r)}
-                              for r in results])
+                               "target": r.target,
+                               "value": mark if withheld and r.value is not None else r.value,
+                               "baseline": (mark if withheld and r.baseline is not None
+                                            else r.baseline),
+                               "status": r.status, "detail": detail}
+                              for r, withheld, detail in results])
         ctx.pub.table(f"{key}_indicators", frame, title=f"{pr.name}: measures of success",
                       keys=["indicator"], query={"priority": pr.name, "measure": "indicators"},
                       source=ctx.source)
-        for r in results:
+        for r, _, detail in results:
             if r.status == "off track":
                 ctx.findings.append(Finding(f"indicator:{slug(r.name)}",
-                                            f"{r.name} is off track: {indicator_detail(r)}.",
-                                            "",
+                                            f"{r.name} is off track: {detail}.", "",
                                             "indicator", "summary"))
     else:
         ind_sec.add(Paragraph("No indicators are set for this priority: add measures of "
