@@ -33,25 +33,30 @@ sysdeps:
 	fi
 
 ## The main job on real data: a whole strategic assessment. With ../shared/data beside the
-## checkout, Cambridge CSP for the latest 12 months in it; otherwise Leeds, from real police.uk
-## sample data obtained from the package index. Partner data are SYNTHETIC samples.
+## checkout, Newcastle upon Tyne CSP on 33 months of Northumbria data (the latest 12 months
+## against the 12 before, one month missing as published); `make demo DEMO_AREA=Cambridge
+## DEMO_DATA=cambridgeshire-2024` for the second example. Otherwise Leeds, from real
+## police.uk sample data obtained from the package index. Partner data are SYNTHETIC samples.
+DEMO_AREA ?= Newcastle upon Tyne
+DEMO_DATA ?= northumbria-2020-23
 demo: install
 	rm -rf $(DEMO)
 	@mkdir -p $(DEMO)
-	@if [ -d "$(SHARED)/police-uk/cambridgeshire-2024" ]; then \
-	  echo "Real data: $(SHARED) (Cambridge CSP)"; \
-	  area=Cambridge; data="--data $(SHARED)/police-uk/cambridgeshire-2024"; \
+	@if [ -d "$(SHARED)/police-uk/$(DEMO_DATA)" ]; then \
+	  echo "Real data: $(SHARED)/police-uk/$(DEMO_DATA) ($(DEMO_AREA))"; \
+	  area="$(DEMO_AREA)"; police="$(SHARED)/police-uk/$(DEMO_DATA)"; \
 	  refs="$(SHARED)/geography $(SHARED)/population"; \
 	else \
 	  echo "No $(SHARED): real police.uk sample data from the package index (Leeds)"; \
 	  $(CS) fetch sample --dest .commsafe-cache/sample || exit 1; \
-	  area=Leeds; data="--data .commsafe-cache/sample/police-uk"; \
+	  area=Leeds; police=".commsafe-cache/sample/police-uk"; \
 	  refs=".commsafe-cache/sample/reference"; \
 	fi; \
 	set -e; \
 	$(CS) reference load $$refs --store $(DEMO)/commsafe.duckdb --quiet; \
-	$(CS) sample partner-data --area $$area --out $(DEMO)/partner --store $(DEMO)/commsafe.duckdb; \
-	$(CS) init --csp $$area $$data $$(for r in $$refs; do printf -- '--reference %s ' $$r; done) \
+	$(CS) ingest $$police --store $(DEMO)/commsafe.duckdb --quiet; \
+	$(CS) sample partner-data --area "$$area" --out $(DEMO)/partner --store $(DEMO)/commsafe.duckdb; \
+	$(CS) init --csp "$$area" --data $$police $$(for r in $$refs; do printf -- '--reference %s ' $$r; done) \
 	  --dataset $(DEMO)/partner/SYNTHETIC_police_extract.csv \
 	  --dataset $(DEMO)/partner/SYNTHETIC_ed_assaults.csv \
 	  --dir $(DEMO) --store $(DEMO)/commsafe.duckdb; \

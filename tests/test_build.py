@@ -416,7 +416,7 @@ def test_monitoring_report_focuses_on_the_latest_quarter(
     d = docx.Document(str(b / "assessment.docx"))
     titles = [p.text for p in d.paragraphs if p.style is not None
               and p.style.name.startswith("Heading")]
-    assert "Latest quarter: 2024 Q4" in titles
+    assert "Latest quarter: October to December 2024" in titles
     assert not any(t.startswith("Appendix") for t in titles)  # the shorter variant
     text = "\n".join(p.text for p in d.paragraphs)
     assert "All crime fell 18% (4,006 → 3,301), a statistically significant fall" in text
@@ -490,7 +490,7 @@ def test_a_partner_data_set_as_a_priority_indicator(project: dict[str, Path]) ->
            rows_of(project["build"] / "data" / "priority-1_indicators.csv")}
     row = ind["Police extract records: 5% fewer"]
     assert row["status"] == "no data"
-    assert "the comparison period 2023 has no data" in row["detail"]
+    assert "the comparison period January to December 2023 has no data" in row["detail"]
     # the count is the extract's Cambridge records in 2024, recounted from the store's own
     # by-year table of the whole data set (all of the synthetic extract is in Cambridge)
     by_year = rows_of(project["build"] / "data" / "police_extract_by_year.csv")

@@ -8,10 +8,13 @@ import pytest
 
 from commsafe.errors import InputError
 from commsafe.findings import (
+    RANKING_RULE,
     Finding,
     apply_analyst_findings,
+    change_score,
     change_sentence,
     findings_file_text,
+    rank_findings,
     read_findings_file,
 )
 from commsafe.measures.significance import change_test
@@ -31,12 +34,38 @@ def test_the_issues_burglary_example() -> None:
     assert text.endswith("and is now close to its 5-year average (528).")
 
 
-def test_recording_caveat_on_a_rise_of_a_sensitive_type() -> None:
+def test_no_fixed_recording_caveat_by_type() -> None:
+    """The caveat comes from a detected break in the data, not from the crime type."""
     text = sentence("Stalking and harassment", 404, 512)
     assert text == ("Stalking and harassment rose 27% (404 → 512), a statistically significant "
-                    "rise (p < 0.001). Part of this is likely to reflect changes in crime "
-                    "recording.")
-    assert "recording" not in sentence("Stalking and harassment", 512, 404)
+                    "rise (p < 0.001).")
+
+
+def test_a_change_across_a_recording_break_is_not_called_a_rise() -> None:
+    text = sentence("Criminal damage and arson", 1000, 9000,
+                    recording_break="the northumbria series steps up from October 2021 "
+                    "(90 to 900 a month)")
+    assert text == ("Criminal damage and arson went up from 1,000 to 9,000, but the northumbria "
+                    "series steps up from October 2021 (90 to 900 a month), most likely a "
+                    "change in recording: the comparison is not like for like and is not a "
+                    "measure of a change in crime.")
+    assert "rose" not in text and "significant" not in text
+    down = sentence("Public order", 900, 100, recording_break="the series steps down")
+    assert down.startswith("Public order came down from 900 to 100, but the series steps down")
+
+
+def test_key_findings_ranked_by_the_stated_rule() -> None:
+    small = Finding("change:a", "a", kind="change", score=change_score(100, 110, 0.3))
+    big = Finding("change:b", "b", kind="change", score=change_score(1000, 1400, 1e-20))
+    hot = Finding("hotspot:x", "h", kind="hotspot")
+    brk = Finding("change:c", "c", kind="break", score=1.0)
+    quality = Finding("quality:q", "q", kind="quality")
+    off = Finding("indicator:i", "i", kind="indicator")
+    top, rest = rank_findings([small, hot, big, brk, off, quality], limit=4)
+    assert [f.id for f in top] == ["quality:q", "change:c", "indicator:i", "change:b"]
+    assert [f.id for f in rest] == ["change:a", "hotspot:x"]
+    assert change_score(100, 110, 0.01) == pytest.approx(20.0)
+    assert "size × significance" in RANKING_RULE
 
 
 def test_never_stronger_than_the_evidence() -> None:

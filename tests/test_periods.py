@@ -21,6 +21,7 @@ from commsafe.periods import (
     financial_year,
     month_label,
     month_range,
+    months_text,
     next_period,
     parse_month,
     parse_period,
@@ -29,6 +30,7 @@ from commsafe.periods import (
     previous_period,
     quarter,
     rolling_12,
+    span,
     sql_label,
 )
 
@@ -358,3 +360,140 @@ def test_sql_label_example_and_null() -> None:
 def test_sql_label_rejects_rolling_12() -> None:
     with pytest.raises(InputError, match="'rolling_12' is not a period kind; use one of: month"):
         sql_label("rolling_12", "d")
+
+
+# --------------------------------------------------------------------------- names in words
+
+MONTH_NAMES = [
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("period", "name", "long_name"),
+    [
+        (calendar_year("2024-05"), "January to December 2024", "January to December 2024"),
+        (financial_year("2023-05"), "2023/24", "April 2023 to March 2024"),
+        (financial_year("2100-02"), "2099/00", "April 2099 to March 2100"),
+        (academic_year("2023-10"), "2023/24 academic year", "September 2023 to August 2024"),
+        (quarter("2024-05"), "April to June 2024", "April to June 2024"),
+        (quarter("2024-12"), "October to December 2024", "October to December 2024"),
+        (financial_quarter("2024-05"), "April to June 2024", "April to June 2024"),
+        (financial_quarter("2025-02"), "January to March 2025", "January to March 2025"),
+        (rolling_12("2024-12"), "January to December 2024", "January to December 2024"),
+        (rolling_12("2023-06"), "July 2022 to June 2023", "July 2022 to June 2023"),
+        (span("2024 H1"), "January to June 2024", "January to June 2024"),
+        (span("2024 Q4:2025 Q1"), "October 2024 to March 2025", "October 2024 to March 2025"),
+        (Period("span", "x", date(2018, 7, 1), date(2018, 7, 1)), "July 2018", "July 2018"),
+    ],
+)
+def test_period_names_known_answers(period: Period, name: str, long_name: str) -> None:
+    assert period.name == name
+    assert period.long_name == long_name
+
+
+def test_names_leave_labels_unchanged() -> None:
+    assert financial_year("2023-05").label == "2023/24"
+    assert rolling_12("2024-12").label == "12 months to 2024-12"
+    assert str(quarter("2024-05")) == "2024 Q2"
+
+
+@pytest.mark.parametrize("end_month", range(1, 13))
+def test_rolling_12_name_for_every_end_month(end_month: int) -> None:
+    period = rolling_12(date(2024, end_month, 1))
+    last = MONTH_NAMES[end_month - 1]
+    if end_month == 12:
+        expected = "January to December 2024"
+    else:
+        expected = f"{MONTH_NAMES[end_month]} 2023 to {last} 2024"
+    assert period.name == expected
+    assert _parse_months_text(period.name) == set(period.months())
+
+
+@given(months, st.sampled_from(PERIOD_KINDS))
+def test_long_name_starts_with_start_month_and_ends_with_end_year(month: date, kind: str) -> None:
+    period = period_of(kind, month)
+    assert period.long_name.startswith(MONTH_NAMES[period.start.month - 1] + " ")
+    assert period.long_name.endswith(f" {period.end.year}")
+    assert _parse_months_text(period.long_name) == set(period.months())
+    if kind not in ("financial_year", "academic_year"):
+        assert period.name == period.long_name
+
+
+@given(months, st.sampled_from(["financial_year", "academic_year"]))
+def test_split_year_names_use_the_label(month: date, kind: str) -> None:
+    period = period_of(kind, month)
+    suffix = " academic year" if kind == "academic_year" else ""
+    assert period.name == period.label + suffix
+
+
+def _parse_run(text: str) -> list[date]:
+    """The months of one run as months_text writes it (test helper, the inverse)."""
+    words = text.split(" ")
+    if len(words) == 2:  # "July 2018"
+        m = date(int(words[1]), MONTH_NAMES.index(words[0]) + 1, 1)
+        return [m]
+    if len(words) == 4:  # "January to March 2024"
+        assert words[1] == "to"
+        year = int(words[3])
+        first = date(year, MONTH_NAMES.index(words[0]) + 1, 1)
+        last = date(year, MONTH_NAMES.index(words[2]) + 1, 1)
+        assert first < last
+        return month_range(first, last)
+    assert len(words) == 5 and words[2] == "to", text  # "November 2023 to January 2024"
+    first = date(int(words[1]), MONTH_NAMES.index(words[0]) + 1, 1)
+    last = date(int(words[4]), MONTH_NAMES.index(words[3]) + 1, 1)
+    assert first.year < last.year
+    return month_range(first, last)
+
+
+def _parse_months_text(text: str) -> set[date]:
+    if text == "no months":
+        return set()
+    head, _, tail = text.rpartition(" and ")
+    runs = [*head.split(", "), tail] if head else [tail]
+    parsed = [_parse_run(run) for run in runs]
+    for before, after in itertools.pairwise(parsed):
+        assert add_months(before[-1], 1) < after[0], "runs must be separated by a gap"
+    return {m for run in parsed for m in run}
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ([], "no months"),
+        (["2024-03"], "March 2024"),
+        (["2024-01", "2024-02", "2024-03"], "January to March 2024"),
+        (["2023-11", "2023-12", "2024-01"], "November 2023 to January 2024"),
+        (["2024-01", "2024-02", "2024-03", "2024-06"], "January to March 2024 and June 2024"),
+        (["2024-06", "2024-01", "2024-03", "2024-02"], "January to March 2024 and June 2024"),
+        (["2024-01", "2024-03", "2024-05"], "January 2024, March 2024 and May 2024"),
+        (
+            ["2023-12", "2024-01", "2024-04", "2024-07", "2024-08"],
+            "December 2023 to January 2024, April 2024 and July to August 2024",
+        ),
+        (["2024-03", "2024-03"], "March 2024"),
+    ],
+)
+def test_months_text_known_answers(values: list[str], expected: str) -> None:
+    assert months_text([parse_month(v) for v in values]) == expected
+
+
+def test_months_text_takes_any_day_of_the_month() -> None:
+    assert months_text([date(2024, 3, 17), date(2024, 4, 30)]) == "March to April 2024"
+
+
+@given(st.lists(sql_months, max_size=40))
+def test_months_text_round_trips(values: list[date]) -> None:
+    text = months_text(values)
+    assert _parse_months_text(text) == set(values)
+    assert months_text(sorted(set(values), reverse=True)) == text
+
+
+@given(months, st.integers(min_value=1, max_value=40))
+def test_months_text_of_one_run_is_its_span(start: date, count: int) -> None:
+    run = month_range(start, add_months(start, count - 1))
+    text = months_text(run)
+    assert " and " not in text and ", " not in text
+    assert text == Period("span", "x", run[0], run[-1]).long_name

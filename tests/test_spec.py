@@ -37,6 +37,7 @@ compare = "2022/23"
 
 [thresholds]
 min_base = 10
+min_months_compared = 9
 suppression = 3
 
 [data]
@@ -113,7 +114,7 @@ def test_full_spec_loads_every_field(tmp_path: Path) -> None:
     assert spec.area == "E07000008"
     assert spec.assessed == parse_period("financial_year", "2024/25")
     assert spec.compare == parse_period("financial_year", "2022/23")
-    assert (spec.min_base, spec.suppression) == (10, 3)
+    assert (spec.min_base, spec.suppression, spec.min_months_compared) == (10, 3, 9)
     assert spec.police_uk == (base / "police/2024", base / "police/2025")
     assert spec.datasets == (Dataset(base / "partners/fire.csv", base / "partners/fire.toml"),)
     assert spec.reference == (base / "ref/lookups",)

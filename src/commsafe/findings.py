@@ -10,6 +10,7 @@ Counts carry thousands separators, percentages are whole numbers rounded half aw
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -27,6 +28,7 @@ __all__ = [
     "indefinite_article",
     "indicator_detail",
     "p_text",
+    "rank_findings",
     "read_findings_file",
     "rolling_sentence",
     "subject_for",
@@ -318,14 +320,11 @@ class Finding:
     cite: str = ""
     kind: str = "change"
     section: str = "summary"
+    score: float = 0.0
+    """How much the finding matters, for ordering the key findings (:func:`rank_findings`);
+    not written to the findings file."""
 
 
-#: police.uk crime types whose recorded numbers move with recording practice as much as with
-#: crime (HMICFRS crime data integrity inspections; ONS user guide to crime statistics)
-RECORDING_SENSITIVE: tuple[str, ...] = (
-    "Violence and sexual offences", "Public order", "Stalking and harassment",
-    "Violence without injury", "Other crime",
-)
 #: how close to an average counts as "close to" it (a fraction of the average)
 CLOSE_TO_AVERAGE = 0.10
 
@@ -333,12 +332,16 @@ CLOSE_TO_AVERAGE = 0.10
 def change_sentence(name: str, before: int, after: int, *, pct: int | None,
                     p_value: float, significant: bool, average: float | None = None,
                     average_years: int | None = None, min_base: int = 5,
-                    unit: str = "year") -> str:
+                    unit: str = "year", recording_break: str | None = None) -> str:
     """A change between two periods in words, never stronger than the evidence.
+
+    ``recording_break`` (e.g. "the series steps up from October 2023") names a level shift
+    detected between the two periods (:mod:`commsafe.measures.breaks`): the change is then
+    not called a rise or fall in crime but said to be most likely a change in recording.
 
     "Burglary fell 17% (680 → 567), a statistically significant fall (p < 0.001), and is now
     close to its 5-year average (528)." A change that could be chance says so; below
-    ``min_base`` no percentage is given; recording-sensitive types carry the caveat. The
+    ``min_base`` no percentage is given. The
     average is of ``average_years`` periods of ``unit`` ("year", or e.g. "quarter").
     """
     if after == before:
@@ -371,9 +374,42 @@ def change_sentence(name: str, before: int, after: int, *, pct: int | None,
         else:
             tail = f", and is below its {span} ({shown})"
     sentence = f"{head}{evidence}{tail}."
-    if name in RECORDING_SENSITIVE and after > before:
-        sentence += " Part of this is likely to reflect changes in crime recording."
+    if recording_break:
+        verb = "went" if after > before else "came"
+        word = "up" if after > before else "down"
+        sentence = (f"{name} {verb} {word} from {format_number(before)} to "
+                    f"{format_number(after)}, but {recording_break}, most likely a change in "
+                    "recording: the comparison is not like for like and is not a measure of "
+                    "a change in crime.")
     return sentence[0].upper() + sentence[1:]
+
+
+#: the order of the key findings: kinds first by this weight, then by score
+KIND_WEIGHT = {"quality": 5.0, "break": 4.0, "indicator": 3.0, "context": 2.5, "change": 2.0,
+               "hotspot": 1.5, "analyst": 6.0}
+RANKING_RULE = (
+    "Key findings are ordered by: the analyst's own findings; data-quality warnings that "
+    "change how every figure reads; recording breaks; indicators off track; areas above the "
+    "countywide 99.8% control limit; then changes ranked by size × significance (the "
+    "absolute change in count, times the harm weight where weights are set, times the "
+    "strength of evidence -log10(p)); then new hotspots. At most 8 are in the summary; the "
+    "rest stay in their chapters.")
+MAX_KEY_FINDINGS = 8
+
+
+def change_score(before: int, after: int, p_value: float, harm: float = 1.0) -> float:
+    """The ranking score of a change: |after - before| × harm × -log10(p) (p floored)."""
+    return abs(after - before) * harm * -math.log10(max(p_value, 1e-300))
+
+
+def rank_findings(findings: Sequence[Finding], *, limit: int = MAX_KEY_FINDINGS
+                  ) -> tuple[list[Finding], list[Finding]]:
+    """The summary's findings ranked by :data:`RANKING_RULE`: (the first ``limit``, the
+    rest). Ties keep their order."""
+    order = sorted(range(len(findings)), key=lambda i: (
+        -KIND_WEIGHT.get(findings[i].kind, 0.0), -findings[i].score, i))
+    ranked = [findings[i] for i in order]
+    return ranked[:limit], ranked[limit:]
 
 
 FINDINGS_COLUMNS: tuple[str, ...] = ("id", "action", "section", "text", "cite")
@@ -498,7 +534,7 @@ def _indicator_value(measure: str, value: float | None) -> str:
 def indicator_detail(r: Any) -> str:
     """Why an indicator (:class:`commsafe.measures.indicators.IndicatorResult`) is on or off
     track, or has no data, in words with its numbers."""
-    assessed, compare = r.assessed.label, r.compare.label
+    assessed, compare = r.assessed.name, r.compare.name
     if r.reason == "incomplete":
         return f"{assessed}: not every month has data"
     if r.reason == "no_average":

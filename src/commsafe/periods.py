@@ -18,6 +18,10 @@ rolling_12          ``12 months to        April 2023 … March 2024
                     2024-03``
 ==================  ====================  ================================================
 
+Labels are technical keys; :attr:`Period.name` and :attr:`Period.long_name` give the words an
+analyst would write (``April to June 2024``, ``2023/24``, ``July 2022 to June 2023``) and
+:func:`months_text` names any set of months.
+
 Year labels wrap the century (``2099/00``). :func:`sql_label` builds DuckDB expressions that
 compute the same labels from a DATE column, so SQL and Python agree.
 """
@@ -25,7 +29,7 @@ compute the same labels from a DATE column, so SQL and Python agree.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Final
@@ -46,6 +50,7 @@ __all__ = [
     "financial_year",
     "month_label",
     "month_range",
+    "months_text",
     "next_period",
     "parse_month",
     "parse_period",
@@ -104,6 +109,21 @@ _EXPECTED_FORM: Final[dict[str, str]] = {
     "academic_year": "YYYY/YY, e.g. 2023/24",
     "rolling_12": "'12 months to YYYY-MM', e.g. 12 months to 2024-03",
 }
+
+_MONTH_NAMES: Final[tuple[str, ...]] = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 _MONTH_RE = re.compile(r"(\d{4})-(\d{2})")
 _YEAR_RE = re.compile(r"(\d{4})")
@@ -165,6 +185,39 @@ def add_months(month: MonthLike, n: int) -> date:
     return date(year, month0 + 1, 1)
 
 
+def _span_text(first: date, last: date) -> str:
+    """Words for the run of months ``first`` to ``last`` (``last`` not before ``first``)."""
+    first_name, last_name = _MONTH_NAMES[first.month - 1], _MONTH_NAMES[last.month - 1]
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first_name} {first.year}"
+    if first.year == last.year:
+        return f"{first_name} to {last_name} {last.year}"
+    return f"{first_name} {first.year} to {last_name} {last.year}"
+
+
+def months_text(months: Sequence[date]) -> str:
+    """Name a set of months in words, joining consecutive months into runs.
+
+    ``[2024-01, 2024-02, 2024-03, 2024-06]`` gives ``'January to March 2024 and June 2024'``;
+    three or more runs read ``'A, B and C'``; runs may cross years (``'November 2023 to
+    January 2024'``). Order and repeats do not matter; any ``date`` counts as its month. An
+    empty set gives ``'no months'``.
+    """
+    distinct = sorted({as_month(m) for m in months})
+    if not distinct:
+        return "no months"
+    runs: list[tuple[date, date]] = []
+    for m in distinct:
+        if runs and add_months(runs[-1][1], 1) == m:
+            runs[-1] = (runs[-1][0], m)
+        else:
+            runs.append((m, m))
+    parts = [_span_text(first, last) for first, last in runs]
+    if len(parts) == 1:
+        return parts[0]
+    return f"{', '.join(parts[:-1])} and {parts[-1]}"
+
+
 def month_range(start: MonthLike, end: MonthLike) -> list[date]:
     """Every month from ``start`` to ``end``, both included; empty if ``end`` is before."""
     first, last = as_month(start), as_month(end)
@@ -206,6 +259,26 @@ class Period:
 
     def __str__(self) -> str:
         return self.label
+
+    @property
+    def long_name(self) -> str:
+        """The months in words: ``April 2023 to March 2024``, ``January to December 2024``,
+        ``July 2018`` for a single month."""
+        return _span_text(self.start, self.end)
+
+    @property
+    def name(self) -> str:
+        """The period as an analyst would write it (``label`` stays the technical key).
+
+        Financial years read ``2023/24``, academic years ``2023/24 academic year``; every
+        other kind (calendar years, quarters, rolling 12 months, spans) reads as its
+        :attr:`long_name`, e.g. ``April to June 2024`` or ``July 2022 to June 2023``.
+        """
+        if self.kind == "financial_year":
+            return self.label
+        if self.kind == "academic_year":
+            return f"{self.label} academic year"
+        return self.long_name
 
 
 def _split_year_label(year: int) -> str:

@@ -12,7 +12,8 @@ Layout::
     harm_weights = "weights.csv"             # optional, harm columns in the performance table
     [partnership]  name, area                # area: CSP or district code or name
     [period]       assessed = "2024/25" | "2024"  or  rolling = "2025-03";  compare (optional)
-    [thresholds]   min_base (5), suppression (5), protected (categories suppressed)
+    [thresholds]   min_base (5), suppression (5), min_months_compared (6),
+                   protected (categories suppressed)
     [data]         police_uk = [...], datasets = [{data, mapping}], reference = [...]
     [outputs]      geography = "ward" | "lsoa"
     [[priorities]] name, rationale, owner, categories
@@ -35,6 +36,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from commsafe.disclosure import DEFAULT_PROTECTED
 from commsafe.errors import FileFormatError, InputError
+from commsafe.measures.indicators import MIN_MONTHS_COMPARED
 from commsafe.periods import (
     Period,
     add_months,
@@ -162,6 +164,7 @@ class Spec:
     compare: Period
     min_base: int = DEFAULT_MIN_BASE
     suppression: int = DEFAULT_SUPPRESSION
+    min_months_compared: int = MIN_MONTHS_COMPARED
     protected: tuple[str, ...] = DEFAULT_PROTECTED
     police_uk: tuple[Path, ...] = ()
     datasets: tuple[Dataset, ...] = ()
@@ -183,7 +186,7 @@ _KEYS: Final[dict[str, tuple[str, ...]]] = {
             "recommendations", "interventions", "harm_weights"),
     "partnership": ("name", "area"),
     "period": ("assessed", "rolling", "compare"),
-    "thresholds": ("min_base", "suppression", "protected"),
+    "thresholds": ("min_base", "suppression", "protected", "min_months_compared"),
     "data": ("police_uk", "datasets", "reference"),
     "dataset": ("data", "mapping"),
     "outputs": ("geography",),
@@ -372,6 +375,11 @@ def load_spec(path: str | os.PathLike[str]) -> Spec:
     r.check_keys(thr, "thresholds", "[thresholds]")
     min_base = r.integer(thr, "min_base", "thresholds.min_base", DEFAULT_MIN_BASE)
     suppression = r.integer(thr, "suppression", "thresholds.suppression", DEFAULT_SUPPRESSION)
+    min_months = r.integer(thr, "min_months_compared", "thresholds.min_months_compared",
+                           MIN_MONTHS_COMPARED)
+    if not 1 <= min_months <= 12:
+        raise r.error("thresholds.min_months_compared", f"is {min_months}; give a number of "
+                      "months from 1 to 12")
     if suppression < 1:
         raise r.error("thresholds.suppression", f"is {suppression}; give a count of 1 or more "
                       "(1 suppresses nothing)")
@@ -435,7 +443,8 @@ def load_spec(path: str | os.PathLike[str]) -> Spec:
 
     return Spec(
         partnership_name=name, area=area, assessed=assessed, compare=compare,
-        min_base=min_base, suppression=suppression, protected=protected, police_uk=police_uk,
+        min_base=min_base, suppression=suppression, min_months_compared=min_months,
+        protected=protected, police_uk=police_uk,
         datasets=tuple(datasets), reference=reference, geography=geography,
         priorities=priorities, schedule=tuple(schedule),
         recommendations=optional["recommendations"], interventions=optional["interventions"],
@@ -600,6 +609,9 @@ def render_spec(spec: Spec, base: str | os.PathLike[str] | None = None) -> str:
         "[thresholds]",
         "# Smallest count a rate or percentage change is shown for.",
         f"min_base = {spec.min_base}",
+        "# Fewest months two periods must both have data for to be compared (like for like",
+        "# over the months they share; fewer refuse the comparison, naming the gaps).",
+        f"min_months_compared = {spec.min_months_compared}",
         "# Counts below this are suppressed in published outputs.",
         f"suppression = {spec.suppression}",
         "# Categories whose small counts are suppressed (with enough other cells that they",

@@ -74,7 +74,9 @@ __all__ = [
     "area_names",
     "change_by_area",
     "count_by_area",
+    "coverage",
     "data_quality",
+    "force_monthly",
     "forces_covering",
     "months_with_data",
     "selection_condition",
@@ -177,6 +179,41 @@ def months_with_data(store: Store, *, within: Area | None = None,
         + ", ".join(_quote(f) for f in forces)
         + f") GROUP BY month HAVING count(DISTINCT force) = {len(forces)}").fetchall()
     return {periods.as_month(r[0]) for r in rows}
+
+
+COVERAGE_COLUMNS = ("force", "month", "rows", "status")
+
+
+def coverage(store: Store, *, within: Area | None, months: Sequence[date]) -> pd.DataFrame:
+    """Which force-months have street-level data: ``force, month`` ('YYYY-MM'), ``rows``
+    (street records of the whole force that month, crime and ASB) and ``status``
+    (``present`` or ``missing``), for every force covering ``within`` and every month
+    asked. A missing force-month is a gap in the published data, never a zero."""
+    forces = forces_covering(store, within, None)
+    wanted = sorted(set(months))
+    got: dict[tuple[str, date], int] = {}
+    if forces and wanted:
+        for force, month, n in store.con.execute(
+                "SELECT force, month, count(*) FROM events WHERE list_contains(?, force) "
+                "AND list_contains(?, month) GROUP BY ALL", [forces, wanted]).fetchall():
+            got[(str(force), periods.as_month(month))] = int(n)
+    rows = [{"force": f, "month": periods.month_label(m), "rows": got.get((f, m), 0),
+             "status": "present" if (f, m) in got else "missing"}
+            for f in forces for m in wanted]
+    frame = pd.DataFrame(rows, columns=list(COVERAGE_COLUMNS))
+    return frame.astype({"rows": "int64"})
+
+
+def force_monthly(store: Store, forces: Sequence[str]) -> pd.DataFrame:
+    """``force, category, month, count``: every force's street-level records by police.uk
+    category (ASB included) and month, for the months the force published (a month it did
+    not publish has no rows; a category without records in a published month has none
+    either, and counts 0)."""
+    frame = store.con.execute(
+        "SELECT force, category, month, count(*) AS count FROM events "
+        "WHERE list_contains(?, force) GROUP BY ALL ORDER BY ALL", [list(forces)]).df()
+    frame["month"] = [periods.as_month(m) for m in frame["month"]]
+    return frame
 
 
 def area_names(store: Store, by: str) -> dict[str, str]:

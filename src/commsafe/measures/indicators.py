@@ -34,7 +34,11 @@ from commsafe.reference.areas import Area
 from commsafe.store import Store
 from commsafe.taxonomy import ASB
 
-__all__ = ["AreaMonthly", "IndicatorResult", "evaluate_indicator", "history"]
+__all__ = ["AreaMonthly", "Comparison", "IndicatorResult", "evaluate_indicator", "history"]
+
+MIN_MONTHS_COMPARED = 6
+"""Fewest months two periods must share for a like-for-like comparison (spec:
+``thresholds.min_months_compared``)."""
 
 ON_TRACK, OFF_TRACK, NO_DATA = "on track", "off track", "no data"
 
@@ -101,6 +105,35 @@ class AreaMonthly:
         """Which months of ``period`` (as offsets from its start) have data."""
         return tuple(k for k, m in enumerate(period.months()) if m in self.covered)
 
+    def shared_offsets(self, *ps: Period) -> tuple[int, ...]:
+        """The month offsets (within ``offsets``, when set) that have data in every one of
+        ``ps``: the months a like-for-like comparison of them counts."""
+        base = self.offsets if self.offsets is not None else range(max(len(p) for p in ps))
+        return tuple(k for k in base
+                     if all(k < len(p) and periods.add_months(p.start, k) in self.covered
+                            for p in ps))
+
+    def compared(self, before: Period, after: Period, *,
+                 min_months: int = MIN_MONTHS_COMPARED) -> Comparison:
+        """``before`` against ``after`` like for like: over the months of the period (at the
+        same offsets from each start) that both have data for. Fewer than ``min_months``
+        shared months refuse the comparison (``data`` None) with the reason naming the
+        missing months."""
+        if self.available(before) and self.available(after):
+            return Comparison(self, before, after, len(self.months_in(after)), [], None)
+        shared = self.shared_offsets(before, after)
+        asked = self.months_in(after)
+        missing = sorted({m for p in (before, after) for m in self.months_in(p)
+                          if m not in self.covered})
+        if len(shared) < min_months:
+            reason = (f"{before.label} and {after.label} share only {len(shared)} month(s) "
+                      f"with data (fewer than {min_months}); no data for "
+                      f"{periods.months_text(missing)}")
+            return Comparison(None, before, after, len(shared), missing, reason)
+        view = AreaMonthly(self.frame, self.covered, shared)
+        return Comparison(view, before, after, len(shared), missing, None,
+                          partial=len(shared) < len(asked))
+
     def available(self, period: Period) -> bool:
         months = self.months_in(period)
         return bool(months) and all(m in self.covered for m in months)
@@ -130,6 +163,22 @@ class AreaMonthly:
         months = self.months()
         return pd.DataFrame({"month": months,
                              "count": [int(got.get(m, 0)) for m in months]})
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Two periods compared like for like (:meth:`AreaMonthly.compared`): ``data`` counts
+    only the shared months (None: refused, see ``reason``); ``months`` how many months each
+    side counts; ``missing`` the months without data in either period; ``partial`` whether
+    that is fewer than the whole period."""
+
+    data: AreaMonthly | None
+    before: Period
+    after: Period
+    months: int
+    missing: list[date]
+    reason: str | None
+    partial: bool = False
 
 
 def history(period: Period, n: int) -> list[Period]:

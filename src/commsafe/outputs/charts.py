@@ -404,3 +404,70 @@ def count_rate_chart(table: pd.DataFrame, *, title: str, source: str, out_stem: 
                                  label="Part year (months missing)"))
         _title_and_legend(ax, title, handles)
         return save_figure(fig, out_stem)
+
+
+def funnel_chart(frame: pd.DataFrame, *, category: str, highlight: str, title: str,
+                 source: str, out_stem: Path) -> list[Path]:
+    """A funnel plot of one ``category`` of a :func:`~commsafe.measures.context.context_table`
+    frame: each CSP a point at (residents, rate per 1,000), ``highlight`` (code or name)
+    emphasised and labelled, its force's rate as a horizontal line, and the 95% and 99.8%
+    limits of :func:`~commsafe.measures.context.funnel_limits` as curves (widened by the φ in
+    ``frame.attrs['overdispersion']`` when the table used one). CSPs without population are
+    left out."""
+    import numpy as np
+
+    from commsafe.measures.context import funnel_limits
+
+    require_columns(frame, ("level", "area_code", "area_name", "category", "residents",
+                            "rate_per_1000"), "countywide table", "Build it with context_table().")
+    rows = frame[frame["category"] == category]
+    key = highlight.strip().lower()
+    mine = rows[(rows["level"] == "csp") & ((rows["area_code"].str.lower() == key)
+                                            | (rows["area_name"].fillna("").str.lower() == key))]
+    pfa_rows = rows[rows["level"] == "pfa"]
+    if mine.empty or pfa_rows.empty:
+        raise InputError(f"{title!r}: no CSP {highlight!r} and force row for {category!r} in the "
+                         "table; check the category and the partnership.")
+    # the force whose block of rows holds the highlighted CSP (rows follow their pfa row)
+    pfa_index = [i for i in pfa_rows.index if i < mine.index[0]][-1]
+    force = rows.loc[pfa_index]
+    after = rows.loc[pfa_index:].iloc[1:]
+    nxt = after.index[after["level"] == "pfa"]
+    csps = after.loc[: nxt[0] - 1] if len(nxt) else after
+    csps = csps[csps["residents"].notna() & csps["rate_per_1000"].notna()]
+    target = float(force["rate_per_1000"])
+    phi = frame.attrs.get("overdispersion", {}).get((force["area_code"], category))
+    pops = [float(p) for p in csps["residents"]]
+    xs = np.linspace(max(min(pops) * 0.5, 1.0), max(pops) * 1.1, 200)
+    lim = funnel_limits(target, xs, overdispersion=phi)
+    with house_style():
+        fig, ax = _new_figure(source)
+        ax.xaxis.set_major_formatter(FuncFormatter(_thousands))
+        ax.axhline(target, color=_MUTED, linewidth=1.2, zorder=2)
+        for name, style in (("95", "--"), ("998", ":")):
+            for side in ("lower", "upper"):
+                ax.plot(xs, lim[f"{side}_{name}"], color=OKABE_ITO["blue"], linestyle=style,
+                        linewidth=1.2, zorder=2)
+        others = csps[csps.index != mine.index[0]]
+        ax.scatter(others["residents"], others["rate_per_1000"], s=28, color=_BAR, zorder=3)
+        me = mine.iloc[0]
+        ax.scatter([me["residents"]], [me["rate_per_1000"]], s=60, color=_AVERAGE, zorder=4)
+        ax.annotate(str(me["area_name"] or me["area_code"]),
+                    (float(me["residents"]), float(me["rate_per_1000"])),
+                    xytext=(6, 4), textcoords="offset points", fontsize=8.5, color=_TEXT)
+        ax.set_xlabel("Residents")
+        ax.set_ylabel("Rate per 1,000 residents")
+        top = max([*csps["rate_per_1000"], float(np.nanmax(lim["upper_998"]))])
+        ax.set_ylim(0, top * 1.1 if top > 0 else 1.0)
+        wide = f" (widened for overdispersion, φ = {phi:.1f})" if phi else ""
+        handles: list[Any] = [
+            Line2D([], [], color=_MUTED, linewidth=1.2,
+                   label=f"{force['area_name'] or force['area_code']} rate"),
+            Line2D([], [], color=OKABE_ITO["blue"], linestyle="--", label="95% limits" + wide),
+            Line2D([], [], color=OKABE_ITO["blue"], linestyle=":", label="99.8% limits"),
+            Line2D([], [], color=_BAR, marker="o", linestyle="", label="Other CSPs"),
+            Line2D([], [], color=_AVERAGE, marker="o", linestyle="",
+                   label=str(me["area_name"] or me["area_code"])),
+        ]
+        _title_and_legend(ax, title, handles)
+        return save_figure(fig, out_stem)

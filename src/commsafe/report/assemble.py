@@ -33,21 +33,30 @@ from commsafe import __version__
 from commsafe.errors import InputError
 from commsafe.findings import (
     Finding,
+    change_score,
     change_sentence,
     indicator_detail,
+    rank_findings,
     subject_for,
     top_areas_sentence,
 )
-from commsafe.measures.indicators import AreaMonthly, IndicatorResult, evaluate_indicator, history
+from commsafe.measures.indicators import (
+    AreaMonthly,
+    Comparison,
+    IndicatorResult,
+    evaluate_indicator,
+    history,
+)
 from commsafe.measures.intervals import rounded_rate
 from commsafe.measures.rounding import round_half_away, whole_pct_change
-from commsafe.periods import Period
+from commsafe.periods import Period, months_text, parse_month
+from commsafe.periods import month_label as periods_label
 from commsafe.reference.areas import Area
 from commsafe.report.model import Bullets, Document, Figure, Paragraph, Section, Status, Table
 from commsafe.report.publish import Publisher, slug
 from commsafe.spec import Priority, Spec
 from commsafe.store import Store
-from commsafe.taxonomy import CRIME_TYPES
+from commsafe.taxonomy import ASB, CRIME_TYPES
 
 __all__ = ["Assembled", "assemble", "slug"]
 
@@ -104,6 +113,28 @@ class _Context:
     """The police extract for "who" (name, label, source), once the partner data are read."""
     findings: list[Finding] = field(default_factory=list)
     quality: Any = None
+    breaks: pd.DataFrame | None = None
+    """Recording breaks of the forces covering the area (:mod:`commsafe.measures.breaks`)."""
+
+    def break_between(self, category: str, before: Period, after: Period) -> str | None:
+        """Words for a recording break of ``category`` between the start of ``before`` and
+        the end of ``after`` (the comparison straddles it), or None."""
+        b = self.breaks
+        if b is None or b.empty:
+            return None
+        hits = b[(b["category"] == category)
+                 & (b["month"] > periods_label(before.start))
+                 & (b["month"] <= periods_label(after.end))]
+        if hits.empty:
+            return None
+        words = []
+        for _, r in hits.iterrows():
+            step = "up" if float(r["ratio"]) > 1 else "down"
+            first = parse_month(str(r["month"]))
+            words.append(f"the {r['force']} series steps {step} from {first:%B %Y} "
+                         f"({float(r['before_per_month']):,.0f} to "
+                         f"{float(r['after_per_month']):,.0f} a month)")
+        return " and ".join(words)
 
     def scope(self) -> str:
         return f"{self.area.level} = '{self.area.code}'"
@@ -137,24 +168,31 @@ def _fmt(n: int | None) -> str:
 def _change_rows(ctx: _Context, categories: Sequence[str], before: Period | None = None,
                  after: Period | None = None) -> pd.DataFrame:
     """category, before, after (default: the comparison and assessed periods), average (of
-    the 5 periods before ``after``), change, pct_change, p_value, significant."""
+    the 5 periods before ``after``), change, pct_change, p_value, significant,
+    months_compared. Counted like for like over the months both periods have data for
+    (:meth:`AreaMonthly.compared`); ``attrs['comparison']`` says which, or why the
+    comparison is refused."""
     from commsafe.measures.significance import change_test
 
     spec = ctx.spec
     before = before or spec.compare
     after = after or spec.assessed
     earlier = history(after, HISTORY_YEARS)
+    cmp = ctx.data.compared(before, after, min_months=spec.min_months_compared)
+    data = cmp.data
     rows = []
     for c in categories:
         cats = None if c == ALL_CRIME else [c]
-        a = ctx.data.count(cats, before)
-        b = ctx.data.count(cats, after)
-        avail = [v for p in earlier if (v := ctx.data.count(cats, p)) is not None]
+        a = data.count(cats, before) if data else None
+        b = data.count(cats, after) if data else ctx.data.count(cats, after)
+        avail = ([v for p in earlier if (v := data.count(cats, p)) is not None]
+                 if data else [])
         row: dict[str, Any] = {"category": c, before.label: a, after.label: b,
                                "average": (round_half_away(sum(avail) / len(avail), 1)
                                            if avail else None),
                                "change": None, "pct_change": None, "p_value": None,
-                               "significant": None}
+                               "significant": None,
+                               "months_compared": cmp.months if data else None}
         if a is not None and b is not None:
             t = change_test(a, b)
             row.update(change=b - a,
@@ -162,18 +200,49 @@ def _change_rows(ctx: _Context, categories: Sequence[str], before: Period | None
                        p_value=t.p_value, significant=t.words)
         rows.append(row)
     frame = pd.DataFrame(rows)
-    for col in (before.label, after.label, "change"):
+    for col in (before.label, after.label, "change", "months_compared"):
         frame[col] = frame[col].astype("Int64")
-    frame.attrs["average_years"] = sum(1 for p in earlier if ctx.data.available(p))
+    frame.attrs["average_years"] = (sum(1 for p in earlier if data.available(p))
+                                    if data else 0)
     frame.attrs["unit"] = "quarter" if "quarter" in after.kind else "year"
+    frame.attrs["comparison"] = _comparison_words(cmp)
+    frame.attrs["periods"] = {before.label: before, after.label: after}
+    frame.attrs["partial"] = cmp.partial or cmp.data is None
+    frame.attrs["like_for_like"] = (
+        f" (Like for like: the {cmp.months} months both periods have data for.)"
+        if cmp.partial and cmp.data else "")
     return frame
+
+
+def _period_labels(frame: pd.DataFrame) -> dict[str, str]:
+    """A change table's column labels: its periods by name."""
+    return {**_LABELS, **{k: p.name for k, p in frame.attrs["periods"].items()}}
+
+
+def parse_period_of(frame: pd.DataFrame, label: str) -> Period:
+    """The period behind a change table's value column ``label``."""
+    return frame.attrs["periods"][label]
+
+
+def _comparison_words(cmp: Comparison) -> str:
+    """What a change table compares, in words: the whole periods, the months they share, or
+    why there is no comparison."""
+    if cmp.data is None:
+        return f"No comparison: {cmp.reason}."
+    if not cmp.partial:
+        return f"{cmp.after.name} compared with {cmp.before.name} ({cmp.months} months each)."
+    after_months = cmp.data.months_in(cmp.after)
+    return (f"{months_text(after_months)} compared with the same {cmp.months} months of "
+            f"{cmp.before.name} ({months_text(cmp.data.months_in(cmp.before))}): no data for "
+            f"{months_text(cmp.missing)}, so only the months both periods have are counted "
+            "(like for like).")
 
 
 _LABELS = {"category": "Crime type", "average": "Average", "change": "Change",
            "pct_change": "% change", "p_value": "p-value", "significant": "Significance",
            "area_name": "Area", "area_code": "Code", "count": "Count",
            "population": "Residents", "rate_per_1000": "Rate per 1,000", "rank": "Rank",
-           "share": "Share"}
+           "share": "Share", "months_compared": "Months compared"}
 
 
 def _derived_of(periods_: Sequence[str], compare: Sequence[str]) -> dict[str, list[str]]:
@@ -190,8 +259,8 @@ def _details(ctx: _Context, built: date) -> list[tuple[str, str]]:
     return [
         ("Title", _title(spec, ctx.kind)),
         ("Date", f"{built:%-d %B %Y}"),
-        ("Period", f"{spec.assessed.label} ({spec.assessed.start:%B %Y} to "
-                   f"{spec.assessed.end:%B %Y}), compared with {spec.compare.label}"),
+        ("Period", f"{_both_names(spec.assessed)}, compared with "
+                   f"{_both_names(spec.compare)}"),
         ("Produced by", f"{spec.partnership_name}, with commsafe {__version__}"),
         ("Geographic coverage", f"{ctx.area.name or ctx.area.code} ({ctx.area.code}, "
                                 f"{ctx.area.level.upper()})"),
@@ -200,9 +269,14 @@ def _details(ctx: _Context, built: date) -> list[tuple[str, str]]:
     ]
 
 
+def _both_names(p: Period) -> str:
+    """A period's name, with its months when the name does not give them (2023/24)."""
+    return p.name if p.name == p.long_name else f"{p.name} ({p.long_name})"
+
+
 def _title(spec: Spec, kind: str) -> str:
     what = "Quarterly monitoring report" if kind == "monitoring" else "Strategic assessment"
-    return f"{spec.partnership_name}: {what} {spec.assessed.label}"
+    return f"{spec.partnership_name}: {what} {spec.assessed.name}"
 
 
 def _overview(ctx: _Context, sec: Section) -> Table:
@@ -213,7 +287,7 @@ def _overview(ctx: _Context, sec: Section) -> Table:
         n = ctx.data.count(None, p)
         pop = ctx.population.get(p.start.year)
         rate = rounded_rate(n, pop) if n is not None else None
-        rows.append({"period": p.label, "count": n, "population": pop,
+        rows.append({"period": p.name, "count": n, "population": pop,
                      "rate_per_1000": rate})
     frame = pd.DataFrame(rows)
     frame["count"] = frame["count"].astype("Int64")
@@ -252,6 +326,126 @@ def _overview(ctx: _Context, sec: Section) -> Table:
     return table
 
 
+def _asb(ctx: _Context, sec: Section) -> list[Finding]:
+    """Disorder beside crime: ASB incidents by year with rates (``asb_by_year``), the
+    monthly trend, the change on the comparison period and the wards with most incidents."""
+    rows = []
+    for p in _history_periods(ctx.spec):
+        n = ctx.data.count([ASB], p)
+        pop = ctx.population.get(p.start.year)
+        rows.append({"period": p.name, "incidents": n, "residents": pop,
+                     "rate_per_1000": rounded_rate(n, pop) if n is not None else None})
+    frame = pd.DataFrame(rows).astype({"incidents": "Int64", "residents": "Int64"})
+    if frame["incidents"].isna().all() or not frame["incidents"].fillna(0).any():
+        sec.add(Paragraph(f"No anti-social behaviour incidents are loaded for "
+                          f"{ctx.area.name}.", "note"))
+        return []
+    table = ctx.pub.table(
+        "asb_by_year", frame, title=f"Anti-social behaviour incidents by year: count and "
+        f"rate per 1,000 residents, {ctx.area.name}", keys=["period"],
+        query={"measure": "ASB count and rate per 1,000 by year", "area": ctx.area.code},
+        labels={"period": "Year", "incidents": "Incidents", "residents": "Residents",
+                "rate_per_1000": "Rate per 1,000"}, source=ctx.source,
+        notes=["Blank: no data loaded for that period (never zero).",
+               "ASB incidents are recorded by the police but are not crimes; they are "
+               "counted apart from crime throughout."])
+    sec.add(table)
+    _trend_figure(ctx, sec, [ASB], "asb_trend",
+                  f"Anti-social behaviour: monthly incidents, {ctx.area.name}")
+    change = _change_rows(ctx, [ASB])
+    pair = [ctx.spec.compare.label, ctx.spec.assessed.label]
+    ctable = ctx.pub.table(
+        "asb_change", change, title=f"Anti-social behaviour: {ctx.spec.assessed.name} "
+        f"compared with {ctx.spec.compare.name}", keys=["category"],
+        query={"measure": "ASB change", "area": ctx.area.code, "compare": pair},
+        labels={**_LABELS, "category": "Category"}, source=ctx.source,
+        notes=[change.attrs["comparison"]])
+    sec.add(ctable)
+    found = _change_findings(ctx, change, ctable, prefix="asb")
+    sec.add(*found)
+    _where(ctx, sec.sub("asb-where", "Where: anti-social behaviour"), [ASB], "asb",
+           "Anti-social behaviour", "ASB incidents")
+    return found
+
+
+def _context(ctx: _Context, sec: Section) -> list[Finding]:
+    """Understanding the wider context: the partnership beside the other CSPs of its
+    force(s) and the force area (``context``), with a funnel plot of all crime, and a
+    finding naming the types where it is above the 99.8% limit."""
+    from commsafe.measures.context import above_limit, context_table
+    from commsafe.outputs.charts import funnel_chart
+
+    spec = ctx.spec
+    months = [m for m in spec.assessed.months() if m in ctx.data.covered]
+    try:
+        frame, notes = context_table(ctx.store, ctx.area.code, period_months=months)
+    except InputError as exc:
+        sec.add(Paragraph(f"No countywide view: {exc}", "note"))
+        return []
+    if frame.empty:
+        sec.add(Paragraph("No countywide view: no other partnership of the force is in the "
+                          "reference data.", "note"))
+        return []
+    frame["period"] = spec.assessed.name if len(months) == len(spec.assessed) else \
+        months_text(months)
+    ctx.pub.table("context", frame, title="Countywide view: every CSP of the force and the "
+                  f"force area, {spec.assessed.name}",
+                  keys=["level", "area_code", "category"],
+                  query={"measure": "countywide view", "area": ctx.area.code,
+                         "months": [f"{m:%Y-%m}" for m in months]},
+                  source=ctx.source + "; ONS population", notes=notes,
+                  value_columns=["count"], category_column="category",
+                  derived={"rate_per_1000": ["count"], "rank": ["count"],
+                           "funnel": ["count"]})
+    mine = frame[(frame["level"] == "csp") & (frame["area_code"] == ctx.area.code)]
+    peers = int(((frame["level"] == "csp") & (frame["category"] == ALL_CRIME)).sum())
+    shown = mine.merge(frame[frame["level"] == "pfa"][["category", "rate_per_1000"]],
+                       on="category", suffixes=("", "_force"), how="left")
+    shown = shown[["category", "count", "rate_per_1000", "rate_per_1000_force", "rank",
+                   "funnel"]]
+    sec.add(Paragraph(f"How {ctx.area.name} compares with the other {peers - 1} "
+                      "partnerships of its police force and with the force area as a whole, "
+                      f"in {spec.assessed.name}: rate per 1,000 residents, rank among the "
+                      f"{peers} (1 = highest rate) and where it lies on a funnel plot of "
+                      "rates against population (95% and 99.8% control limits)."))
+    sec.add(ctx.pub.table(
+        "context_partnership", shown.reset_index(drop=True),
+        title=f"{ctx.area.name} in the countywide view, {spec.assessed.name}",
+        keys=["category"], query={"measure": "countywide view", "area": ctx.area.code},
+        labels={**_LABELS, "rate_per_1000_force": "Force rate per 1,000",
+                "funnel": "Funnel plot", "category": "Category"},
+        source=ctx.source + "; ONS population", notes=notes, value_columns=["count"],
+        category_column="category",
+        derived={"rate_per_1000": ["count"], "rank": ["count"], "funnel": ["count"]}))
+
+    def draw(stem: Path) -> list[Path]:
+        return funnel_chart(frame, category=ALL_CRIME, highlight=ctx.area.code,
+                            title=f"All crime: rate per 1,000 residents by CSP against "
+                                  f"population, {spec.assessed.name}", source=ctx.source,
+                            out_stem=stem)
+    try:
+        sec.add(ctx.pub.figure("context_funnel", draw, caption="All crime: funnel plot of "
+                               "the force's partnerships", alt=f"Funnel plot of all crime "
+                               f"rates of the {peers} CSPs of the force against their "
+                               f"population, {ctx.area.name} marked; the figures are in "
+                               "context.csv.", query={"figure": "funnel plot"},
+                               source=ctx.source))
+    except InputError as exc:
+        ctx.notes.append(f"funnel plot not drawn: {exc}")
+    found: list[Finding] = []
+    high = above_limit(frame, area_code=ctx.area.code)
+    if high:
+        found.append(Finding("context:above-99.8", f"{ctx.area.name} is above the 99.8% "
+                             f"control limit of its force's partnerships for "
+                             f"{_and_list(high)}: more than chance or population size would "
+                             "give.", "", "context", "summary", score=float(len(high))))
+    return found
+
+
+def _and_list(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
 def _change_table(ctx: _Context, sec: Section) -> tuple[Table, pd.DataFrame]:
     spec = ctx.spec
     frame = _change_rows(ctx, [ALL_CRIME, *CRIME_TYPES])
@@ -259,16 +453,20 @@ def _change_table(ctx: _Context, sec: Section) -> tuple[Table, pd.DataFrame]:
     pair = [spec.compare.label, spec.assessed.label]
     table = ctx.pub.table(
         "change_by_type", frame,
-        title=f"Crime by type: {spec.assessed.label} compared with {spec.compare.label}",
+        title=f"Crime by type: {spec.assessed.name} compared with {spec.compare.name}",
         keys=["category"], query={"measure": "change by crime type", "area": ctx.area.code,
                                   "compare": pair, "min_base": spec.min_base},
-        labels=_LABELS, source=ctx.source, value_columns=pair, category_column="category",
+        labels=_period_labels(frame), source=ctx.source, value_columns=pair,
+        category_column="category",
         total_rows=[ALL_CRIME], derived=_derived_of(pair, pair),
         emphasis=[c == ALL_CRIME for c in frame["category"]],
-        notes=[f"Average: of the {years} earlier period(s) with data, of the "
-               f"{HISTORY_YEARS} before {spec.assessed.label}.",
+        notes=[frame.attrs["comparison"],
+               f"Average: of the {years} earlier period(s) with data, of the "
+               f"{HISTORY_YEARS} before {spec.assessed.name}.",
                f"'No calc': % change not given when the earlier count is below "
                f"{spec.min_base}.", "Significance: exact conditional test, p < 0.05."])
+    if frame.attrs["partial"]:
+        sec.add(Paragraph(str(frame.attrs["comparison"]), "note"))
     sec.add(table)
     return table, frame
 
@@ -290,13 +488,18 @@ def _change_findings(ctx: _Context, frame: pd.DataFrame, table: Table, *,
         if ctx.pub.rules.is_protected(r["category"]) and min(a, b) < ctx.pub.rules.threshold:
             continue  # never word a count disclosure control would hide
         pct = r["pct_change"] if isinstance(r["pct_change"], int) else None
+        stepped = ctx.break_between(str(r["category"]), parse_period_of(frame, first),
+                                    parse_period_of(frame, second))
         text = change_sentence(str(r["category"]), int(a), int(b), pct=pct,
                                p_value=float(r["p_value"]), significant=significant,
                                average=(None if pd.isna(r["average"]) else float(r["average"])),
                                average_years=years or None, min_base=spec.min_base,
-                               unit=str(frame.attrs.get("unit", "year")))
+                               unit=str(frame.attrs.get("unit", "year")),
+                               recording_break=stepped)
+        text += str(frame.attrs.get("like_for_like", ""))
         out.append(Finding(f"{prefix}:{slug(str(r['category']))}:{section}", text, table.id,
-                           "change", section))
+                           "break" if stepped else "change", section,
+                           score=change_score(int(a), int(b), float(r["p_value"]))))
     return out
 
 
@@ -310,7 +513,7 @@ def _latest_quarter(ctx: _Context, background: Section) -> list[Finding]:
     latest = of(spec.assessed.end)
     while not ctx.data.available(latest) and latest.start > spec.assessed.start:
         latest = of(add_months(latest.start, -1))
-    sec = background.sub("latest-quarter", f"Latest quarter: {latest.label}")
+    sec = background.sub("latest-quarter", f"Latest quarter: {latest.name}")
     if not ctx.data.available(latest):
         sec.add(Paragraph("No quarter of the period has data for every month.", "note"))
         return []
@@ -320,15 +523,17 @@ def _latest_quarter(ctx: _Context, background: Section) -> list[Finding]:
         frame = _change_rows(ctx, [ALL_CRIME, *CRIME_TYPES], before, latest)
         pair = [before.label, latest.label]
         table = ctx.pub.table(
-            f"quarter_vs_{slug(name)}", frame, title=f"Crime by type: {latest.label} "
-            f"compared with the {name} ({before.label})", keys=["category"],
+            f"quarter_vs_{slug(name)}", frame, title=f"Crime by type: {latest.name} "
+            f"compared with the {name} ({before.name})", keys=["category"],
             query={"measure": "change by crime type", "area": ctx.area.code,
-                   "compare": pair}, labels=_LABELS, source=ctx.source, value_columns=pair,
+                   "compare": pair}, labels=_period_labels(frame), source=ctx.source,
+            value_columns=pair,
             category_column="category", total_rows=[ALL_CRIME],
             derived=_derived_of(pair, pair), emphasis=[c == ALL_CRIME for c in frame["category"]],
-            notes=["Blank: no data loaded for that quarter (never zero).",
+            notes=[frame.attrs["comparison"],
+                   "Blank: no data loaded for that quarter (never zero).",
                    f"Average: of the {frame.attrs['average_years']} quarter(s) with data of the "
-                   f"{HISTORY_YEARS} before {latest.label}."])
+                   f"{HISTORY_YEARS} before {latest.name}."])
         sec.add(table)
         found += _change_findings(ctx, frame, table, prefix=f"quarter-{slug(name)}")
     return found
@@ -352,6 +557,9 @@ def _priority_chapter(ctx: _Context, pr: Priority, number: int) -> Section:
         if ind.dataset is not None:  # a partner data set's records in the area
             data, cats = AreaMonthly.for_dataset(ctx.store, ind.dataset, ctx.area), [ind.dataset]
             _dataset_trend(ctx, trend_for_datasets(sec, key), ind.dataset, data, key)
+        if ind.target.kind != "below_average":  # the comparison period, like for like
+            data = data.compared(spec.compare, spec.assessed,
+                                 min_months=spec.min_months_compared).data or data
         res = evaluate_indicator(data, name=ind.name, measure=ind.measure,
                                  categories=cats, target_kind=ind.target.kind,
                                  target_value=ind.target.value, assessed=spec.assessed,
@@ -396,11 +604,12 @@ def _priority_chapter(ctx: _Context, pr: Priority, number: int) -> Section:
     frame = _change_rows(ctx, list(pr.categories))
     pair = [spec.compare.label, spec.assessed.label]
     table = ctx.pub.table(
-        f"{key}_performance", frame, title=f"{pr.name}: {spec.assessed.label} compared "
-        f"with {spec.compare.label}", keys=["category"],
+        f"{key}_performance", frame, title=f"{pr.name}: {spec.assessed.name} compared "
+        f"with {spec.compare.name}", keys=["category"],
         query={"priority": pr.name, "measure": "change by crime type", "compare": pair},
-        labels=_LABELS, source=ctx.source, value_columns=pair, category_column="category",
-        derived=_derived_of(pair, pair))
+        labels=_period_labels(frame), source=ctx.source, value_columns=pair,
+        category_column="category",
+        derived=_derived_of(pair, pair), notes=[frame.attrs["comparison"]])
     trend.add(table)
     found = _change_findings(ctx, frame, table, section=key, only_significant=False)
     trend.add(*found)
@@ -510,14 +719,14 @@ def _where(ctx: _Context, sec: Section, categories: list[str], key: str, name: s
     if frame.empty or int(frame["count"].sum()) == 0:
         if _where_2011(ctx, sec, categories, key, name, subject):
             return
-        sec.add(Paragraph(f"No {subject} in {spec.assessed.label} were placed in a "
+        sec.add(Paragraph(f"No {subject} in {spec.assessed.name} were placed in a "
                           f"{level}.", "note"))
         return
     frame = frame.sort_values(["count", "area_code"], ascending=[False, True]).reset_index(
         drop=True)
     show = ["area_name", "count", "population", "rate_per_1000", "rank"]
     table = ctx.pub.table(
-        f"{key}_{level}s", frame, title=f"{name} by {level}, {spec.assessed.label}: count and "
+        f"{key}_{level}s", frame, title=f"{name} by {level}, {spec.assessed.name}: count and "
         "rate per 1,000 residents", keys=["area_code", "area_name"],
         query={"priority": name, "measure": f"rates by {level}", "period": spec.assessed.label},
         labels=_LABELS, source=ctx.source + "; ONS population", value_columns=["count"],
@@ -535,7 +744,7 @@ def _where(ctx: _Context, sec: Section, categories: list[str], key: str, name: s
         sec.add(Paragraph(top))
     if len(frame) and not _protected_subject(ctx, categories):
         _map_figure(ctx, sec, frame, level, f"{key}_map", f"{name}: rate per 1,000 residents "
-                    f"by {level}, {spec.assessed.label}", categories)
+                    f"by {level}, {spec.assessed.name}", categories)
     sec.add(table)
     _hotspots(ctx, sec, categories, key, subject)
 
@@ -572,9 +781,9 @@ def _where_2011(ctx: _Context, sec: Section, categories: list[str], key: str, na
         _map_figure(ctx, sec, frame.assign(count=pd.to_numeric(frame["count"],
                                                                errors="coerce")),
                     "lsoa11", f"{key}_map", f"{name}: rate per 1,000 residents by 2011 LSOA, "
-                    f"{ctx.spec.assessed.label}", categories)
+                    f"{ctx.spec.assessed.name}", categories)
     sec.add(ctx.pub.table(
-        f"{key}_lsoa11s", frame, title=f"{name} by 2011 LSOA, {ctx.spec.assessed.label}",
+        f"{key}_lsoa11s", frame, title=f"{name} by 2011 LSOA, {ctx.spec.assessed.name}",
         keys=["area_code", "area_name"],
         query={"priority": name, "measure": "counts and rates by 2011 LSOA",
                "period": ctx.spec.assessed.label},
@@ -646,23 +855,23 @@ def _hotspots(ctx: _Context, sec: Section, categories: list[str], key: str,
             extra = f" and {len(new) - 5} more" if len(new) > 5 else ""
             text = (f"{len(new)} LSOA{'s are' if len(new) != 1 else ' is a'} new "
                     f"hotspot{'s' if len(new) != 1 else ''} of {subject} in "
-                    f"{spec.assessed.label}, not hot in {spec.compare.label}: "
+                    f"{spec.assessed.name}, not hot in {spec.compare.name}: "
                     f"{shown}{extra}.")
             ctx.findings.append(Finding(f"hotspot-new:{key}", text, "", "hotspot", "summary"))
         sec.add(Paragraph(
-            f"Compared with {spec.compare.label}: "
+            f"Compared with {spec.compare.name}: "
             + ", ".join(f"{int(counts_by.get(c, 0))} {c}" for c in
                         ("new", "persistent", "intensifying", "diminishing", "former"))
             + " hotspot LSOAs (a hotspot is 'intensifying' or 'diminishing' when its Gi* z "
             "changed by more than 1)."))
     if hot.empty:
         sec.add(Paragraph(f"No LSOA is a statistically significant hotspot of {subject} in "
-                          f"{spec.assessed.label} (Getis-Ord Gi*, false discovery rate 5%)."))
+                          f"{spec.assessed.name} (Getis-Ord Gi*, false discovery rate 5%)."))
         return
     listed = ", ".join(f"{names.get(c, c)}" for c in hot["area_code"].head(5))
     more = f" and {len(hot) - 5} more" if len(hot) > 5 else ""
     text = (f"{len(hot)} of {len(result.frame)} LSOAs form statistically significant "
-            f"hotspots of {subject} in {spec.assessed.label} (Getis-Ord Gi*, false discovery "
+            f"hotspots of {subject} in {spec.assessed.name} (Getis-Ord Gi*, false discovery "
             f"rate 5%): {listed}{more}.")
     frame = hot[["area_code", "count", "gi_z", "p_adjusted"]].rename(
         columns={"p_adjusted": "p_value"})
@@ -670,7 +879,7 @@ def _hotspots(ctx: _Context, sec: Section, categories: list[str], key: str,
     frame["gi_z"] = frame["gi_z"].round(2)
     frame["p_value"] = frame["p_value"].astype(float)
     table = ctx.pub.table(f"{key}_hotspots", frame.reset_index(drop=True),
-                          title=f"Hotspot LSOAs: {subject}, {spec.assessed.label}",
+                          title=f"Hotspot LSOAs: {subject}, {spec.assessed.name}",
                           keys=["area_code", "area_name"],
                           query={"measure": "Gi* hotspots, LSOA", "categories": categories,
                                  **result.params},
@@ -809,7 +1018,7 @@ def _who(ctx: _Context, sec: Section, dataset: str, label: str, source: str, *,
         return
     if inside.empty:
         sec.add(Paragraph(f"{label} has no records{what} in {ctx.area.name} in "
-                          f"{spec.assessed.label}.", "note"))
+                          f"{spec.assessed.name}.", "note"))
         return
     if police_uk and any(ctx.pub.rules.is_protected(c) for c in police_uk):
         sec.add(Paragraph("Not shown: the pyramid of a protected category would publish "
@@ -818,7 +1027,7 @@ def _who(ctx: _Context, sec: Section, dataset: str, label: str, source: str, *,
     victims, offenders = pyramid(people(inside, "victim")), pyramid(people(inside, "offender"))
     whole_v, whole_o = pyramid(people(rows, "victim")), pyramid(people(rows, "offender"))
     title = (f"Victims and offenders by age and sex{what}, {ctx.area.name}, "
-             f"{spec.assessed.label}")
+             f"{spec.assessed.name}")
     if police_uk:
         sec.add(Paragraph(f"From {label}: the {len(inside):,} records in {ctx.area.name} "
                           f"whose Home Office offence code police.uk publishes under "
@@ -827,7 +1036,7 @@ def _who(ctx: _Context, sec: Section, dataset: str, label: str, source: str, *,
     known = {"victims": int(victims["count"].sum()), "offenders": int(offenders["count"].sum())}
     if not any(known.values()):
         sec.add(Paragraph(f"No victim or offender of known age and sex{what} in "
-                          f"{ctx.area.name} in {spec.assessed.label}.", "note"))
+                          f"{ctx.area.name} in {spec.assessed.name}.", "note"))
         return
     if not all(known.values()):
         missing = next(k for k, v in known.items() if not v)
@@ -919,12 +1128,13 @@ def _sources(ctx: _Context, sec: Section) -> None:
                       "list with SHA-256 checksums, and every table and figure with the query "
                       "that made it, is in manifest.json beside this document."))
     sec.add(ctx.pub.table("sources", frame.assign(row=range(1, len(frame) + 1)),
-                          title="Data sources", keys=["row"],
+                          title="Data sources", keys=["kind", "file", "sha256"],
                           query={"inputs": "loads table"}, show=["file", "kind", "rows_read",
                                                                   "rows_loaded", "sha256"],
                           labels={"file": "File", "kind": "Kind", "rows_read": "Rows read",
                                   "rows_loaded": "Rows loaded", "sha256": "SHA-256 (start)"},
                           max_rows=25))
+    _coverage(ctx, sec)
     caveats = [
         "police.uk data are as published by the force at the time of download and are "
         "revised later; a rebuild lists which published figures changed "
@@ -941,6 +1151,45 @@ def _sources(ctx: _Context, sec: Section) -> None:
     sec.add(Bullets(tuple(caveats)))
 
 
+def _coverage(ctx: _Context, sec: Section) -> None:
+    """Which force-months of the periods assessed and compared have data
+    (``data/coverage.csv``), and the missing ones in words."""
+    from commsafe.measures.areas import coverage
+    from commsafe.measures.breaks import METHOD
+
+    spec = ctx.spec
+    months = sorted({*spec.compare.months(), *spec.assessed.months()})
+    frame = coverage(ctx.store, within=ctx.area, months=months)
+    gaps = frame[frame["status"] == "missing"]
+    if gaps.empty:
+        text = (f"Every force covering {ctx.area.name} published street-level data for every "
+                f"month of {spec.compare.name} and {spec.assessed.name}.")
+    else:
+        by_force = gaps.groupby("force")["month"].apply(list)
+        text = "; ".join(f"{force} published no street-level data for "
+                         f"{months_text([parse_month(m) for m in ms])}"
+                         for force, ms in by_force.items()) + (
+            ". Counts over those months are not zero but unknown: comparisons use only the "
+            "months both periods have.")
+    sec.add(Paragraph(text))
+    if ctx.breaks is not None:
+        breaks = ctx.breaks
+        sec.add(ctx.pub.table(
+            "recording_breaks", breaks, title="Recording breaks: level shifts detected in "
+            "each force's monthly series", keys=["force", "category", "month"],
+            query={"measure": "recording breaks", "method": METHOD},
+            labels={"force": "Force", "category": "Category", "month": "First month at new "
+                    "level", "before_per_month": "Before (a month)", "after_per_month":
+                    "After (a month)", "ratio": "Ratio"}, source=ctx.source, notes=[METHOD]))
+        if breaks.empty:
+            sec.add(Paragraph("No recording break was found in any force's monthly series "
+                              f"of any category. {METHOD}", "note"))
+    ctx.pub.table("coverage", frame, title=f"Coverage: street-level data by force and month, "
+                  f"{spec.compare.name} and {spec.assessed.name}", keys=["force", "month"],
+                  query={"measure": "coverage by force-month", "area": ctx.area.code},
+                  source=ctx.source)
+
+
 # --------------------------------------------------------------------------- the document
 
 def assemble(store: Store, spec: Spec, area: Area, pub: Publisher, *, kind: str = "assessment",
@@ -948,7 +1197,13 @@ def assemble(store: Store, spec: Spec, area: Area, pub: Publisher, *, kind: str 
              analyst: Sequence[Any] = ()) -> Assembled:
     """Compute everything and lay out the document (see the module docstring)."""
     from commsafe.findings import apply_analyst_findings
-    from commsafe.measures.areas import data_quality, source_line
+    from commsafe.measures.areas import (
+        data_quality,
+        force_monthly,
+        forces_covering,
+        source_line,
+    )
+    from commsafe.measures.breaks import recording_breaks
 
     data = AreaMonthly.read(store, area)
     partial: Finding | None = None
@@ -958,7 +1213,7 @@ def assemble(store: Store, spec: Spec, area: Area, pub: Publisher, *, kind: str 
             have = sorted(data.covered)
             span = (f"{have[0]:%B %Y} to {have[-1]:%B %Y} ({len(have)} months)" if have
                     else "none")
-            raise InputError(f"the period assessed, {spec.assessed.label}, has no data in "
+            raise InputError(f"the period assessed, {spec.assessed.name}, has no data in "
                              f"{area.name or area.code}. Months with data: {span}. Fix: set "
                              f"[period] in {spec.path or 'the spec'} to a period inside them, "
                              "or load the data for it.")
@@ -966,7 +1221,7 @@ def assemble(store: Store, spec: Spec, area: Area, pub: Publisher, *, kind: str 
         months = [f"{m:%B %Y}" for m in data.months_in(spec.assessed)]
         partial = Finding(
             "quality:partial-period", f"Only {len(months)} of the {len(spec.assessed)} months "
-            f"of {spec.assessed.label} have data ({', '.join(months)}): every count covers "
+            f"of {spec.assessed.name} have data ({', '.join(months)}): every count covers "
             "those months only, and every comparison uses the same months of the earlier "
             "periods (like for like).", "", "quality", "summary")
     years = [p.start.year for p in [*history(spec.assessed, HISTORY_YEARS), spec.assessed]]
@@ -975,6 +1230,9 @@ def assemble(store: Store, spec: Spec, area: Area, pub: Publisher, *, kind: str 
                                                              f"'{area.code}'"),
                    population, kind, registers or {}, notes=list(pop_notes))
     ctx.quality = data_quality(store, period=spec.assessed, within=area)
+    ctx.breaks, break_notes = recording_breaks(force_monthly(store, forces_covering(
+        store, area, None)))
+    ctx.notes.extend(break_notes)
     built = built or date.today()
 
     summary = Section("summary", "Executive summary")
@@ -995,9 +1253,13 @@ def assemble(store: Store, spec: Spec, area: Area, pub: Publisher, *, kind: str 
                                "ward and LSOA, with a ranked chart, each area's trend and the "
                                "victim and offender pyramid.", "note"))
     _overview(ctx, overview)
-    changes = background.sub("changes", f"Changes since {spec.compare.label}")
+    changes = background.sub("changes", f"Changes since {spec.compare.name}")
     change_table, change_frame = _change_table(ctx, changes)
     change_findings = _change_findings(ctx, change_frame, change_table)
+    if kind != "monitoring":
+        change_findings += _asb(ctx, background.sub("asb", "Anti-social behaviour"))
+        change_findings += _context(ctx, background.sub(
+            "context", "Understanding the wider context: countywide view"))
     quarter_findings: list[Finding] = []
     if kind == "monitoring":
         quarter_findings = _latest_quarter(ctx, background)
@@ -1013,39 +1275,49 @@ def assemble(store: Store, spec: Spec, area: Area, pub: Publisher, *, kind: str 
     q = ctx.quality
     if q is not None and q.total and q.share_no_location >= 0.05:
         ctx.findings.append(Finding("quality:no-location", q.text, "", "quality", "summary"))
-    missing = [m for m in data.months_in(spec.compare) if m not in data.covered]
-    if missing:
-        ctx.findings.append(Finding(
-            "quality:compare-missing", f"The comparison period {spec.compare.label} has no "
-            f"data for {len(missing)} of the {len(data.months_in(spec.compare))} months "
-            "compared, so changes on it are not given.", "", "quality", "summary"))
+    cmp = data.compared(spec.compare, spec.assessed, min_months=spec.min_months_compared)
+    if cmp.data is None:
+        ctx.findings.append(Finding("quality:compare-missing",
+                                    f"No change on {spec.compare.name} is given: "
+                                    f"{cmp.reason}.", "", "quality", "summary"))
+    elif cmp.partial:
+        ctx.findings.append(Finding("quality:compare-partial",
+                                    str(change_frame.attrs["comparison"]), "", "quality",
+                                    "summary"))
 
     auto = [*quarter_findings, *change_findings, *ctx.findings]
     findings = apply_analyst_findings(auto, list(analyst))
     all_now = data.count(None, spec.assessed)
-    all_before = data.count(None, spec.compare)
     pop = population.get(spec.assessed.start.year)
-    lead = (f"In {spec.assessed.label} there were {_fmt(all_now)} crimes recorded in "
+    lead = (f"In {spec.assessed.name} there were {_fmt(all_now)} crimes recorded in "
             f"{area.name}")
     rate = rounded_rate(all_now, pop) if all_now is not None else None
     if rate is not None:
         lead += f", {rate:,.1f} per 1,000 residents"
-    if all_before is not None and all_now is not None:
-        lead += f", against {all_before:,} in {spec.compare.label}"
+    if cmp.data is not None:
+        now, before = cmp.data.count(None, spec.assessed), cmp.data.count(None, spec.compare)
+        if cmp.partial:
+            lead += (f"; over the {cmp.months} months both periods have data for, "
+                     f"{now:,} against {before:,} in {spec.compare.name}")
+        else:
+            lead += f", against {before:,} in {spec.compare.name}"
     else:
-        lead += (f"; {spec.compare.label} has no data loaded, so there is no comparison with "
-                 "it")
+        lead += f"; there is no comparison with {spec.compare.name} ({cmp.reason})"
     summary.add(Paragraph(lead + ".", "lead"))
     key = summary.sub("key-findings", "Key findings")
-    top = [f for f in findings if f.section == "summary"]
+    top, rest = rank_findings([f for f in findings if f.section == "summary"])
+    if rest:
+        more = changes.sub("more-findings", "Further findings")
+        more.add(*rest)
     key.add(*(top or [Finding("none", "No statistically significant change and no "
                                "indicator off track.", "", "quality", "summary")]))
     rec = summary.sub("recommendations", "Recommendations")
     _recommendations(ctx, rec, appendix=False)
-    for ch in chapters:
-        for f in findings:
-            if f.section == ch.id and f.kind == "analyst":
-                ch.add(f)
+    # an analyst's edit or addition stays in the section its finding belongs to
+    where = {s.id: s for top_sec in (background, *chapters) for s in top_sec.walk()}
+    for f in findings:
+        if f.kind == "analyst" and f.section in where:
+            where[f.section].add(f)
 
     sections = [summary, background, *chapters]
     if kind != "monitoring":
@@ -1075,18 +1347,21 @@ def _number(doc: Document) -> None:
                 sec.blocks[i] = replace(block, number=counts[key])
 
 
-def _rolling_counts(ctx: _Context, chosen: Sequence[Period]) -> Any:
-    """The area's counts by crime type for rolling 12-month periods, as a counts table (the
-    performance table's input); periods without data for every month are left out."""
+def _rolling_counts(ctx: _Context, chosen: Sequence[Period],
+                    data: AreaMonthly | None = None) -> Any:
+    """The area's counts by crime type for each period (``data``: e.g. like for like over
+    some months; default the area's), as a counts table (the performance table's input);
+    periods without data for every month counted are left out."""
     from commsafe.sources.counts import CountsTable
 
+    data = data or ctx.data
     rows = []
     for p in chosen:
-        total = ctx.data.count(None, p)
+        total = data.count(None, p)
         if total is None:
             continue
         rows.append((ALL_CRIME, p, total))
-        rows += [(c, p, n) for c in CRIME_TYPES if (n := ctx.data.count([c], p)) is not None]
+        rows += [(c, p, n) for c in CRIME_TYPES if (n := data.count([c], p)) is not None]
     frame = pd.DataFrame([{"area": "", "category": c, "period": p.label, "kind": p.kind,
                            "start": p.start, "count": int(n), "line": i + 2}
                           for i, (c, p, n) in enumerate(rows)])
@@ -1106,7 +1381,16 @@ def _appendices(ctx: _Context) -> list[Section]:
             from commsafe.measures.harm import load_weights
 
             harm = load_weights(spec.harm_weights)
-        if spec.assessed.kind in ("financial_year", "calendar_year"):
+        cmp = ctx.data.compared(spec.compare, spec.assessed,
+                                min_months=spec.min_months_compared)
+        if cmp.partial and cmp.data is not None:  # like for like over the shared months
+            frame = performance_table(counts=_rolling_counts(ctx, chosen, cmp.data),
+                                      spec=PerformanceSpec(periods=chosen,
+                                                           min_base=spec.min_base),
+                                      harm=harm)
+            frame.attrs["notes"] = [_comparison_words(cmp),
+                                    *frame.attrs.get("notes", [])]
+        elif spec.assessed.kind in ("financial_year", "calendar_year"):
             frame = performance_table(
                 store=ctx.store, kind=spec.assessed.kind, where=ctx.scope(),
                 spec=PerformanceSpec(periods=chosen, min_base=spec.min_base), harm=harm)
@@ -1151,10 +1435,10 @@ def _appendices(ctx: _Context) -> list[Section]:
     if len(frame_all) and int(frame_all["count"].sum()):
         frame_all = frame_all.sort_values(["count", "area_code"], ascending=[False, True])
         _map_figure(ctx, maps, frame_all, level, "all_crime_map", f"All crime: rate per 1,000 "
-                    f"residents by {level}, {spec.assessed.label}", None)
+                    f"residents by {level}, {spec.assessed.name}", None)
         maps.add(ctx.pub.table(
             f"all_crime_{level}s", frame_all.reset_index(drop=True),
-            title=f"All crime by {level}, {spec.assessed.label}", keys=["area_code", "area_name"],
+            title=f"All crime by {level}, {spec.assessed.name}", keys=["area_code", "area_name"],
             query={"measure": f"rates by {level}", "period": spec.assessed.label},
             labels=_LABELS, source=ctx.source + "; ONS population",
             show=["area_name", "count", "population", "rate_per_1000", "rank"]))

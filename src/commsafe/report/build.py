@@ -126,6 +126,8 @@ def build(spec_path: Path | str, out: Path | str, *, store_path: Path | str,
 
             recs = load_reference(store, list(spec.reference))
             loaded["reference files loaded"] = sum(r.status == "loaded" for r in recs)
+            loaded["reference files already in the store"] = sum(
+                r.status != "loaded" for r in recs)
         begin("police.uk")
         if spec.police_uk:
             from commsafe.store.ingest import ingest
@@ -137,6 +139,8 @@ def build(spec_path: Path | str, out: Path | str, *, store_path: Path | str,
                                  f"the first: {first.path}: {first.message}")
             loaded["police.uk rows loaded"] = sum(r.rows_loaded for r in res.loads
                                                   if r.status in ("loaded", "revised"))
+            loaded["police.uk files already in the store"] = sum(
+                r.status not in ("loaded", "revised") for r in res.loads)
         begin("partner data")
         if spec.datasets:
             from commsafe.sources.mapped import load_dataset
@@ -156,6 +160,7 @@ def build(spec_path: Path | str, out: Path | str, *, store_path: Path | str,
         findings_path = base / FINDINGS_FILE
         analyst = read_findings_file(findings_path)
         tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.building-", dir=out))
+        tmp.chmod(0o755)  # mkdtemp makes it private; a published build is readable (umask)
         try:
             pub = Publisher(tmp, rules, workers=workers)
             assembled = assemble(store, spec, area, pub, kind=kind, registers=registers,

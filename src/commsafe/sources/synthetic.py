@@ -17,6 +17,7 @@ the 18 referrals of the worked example in docs/datasets.md (shuffled, with made-
 from __future__ import annotations
 
 import csv
+import dataclasses
 import math
 import random
 from collections.abc import Sequence
@@ -67,6 +68,8 @@ class _Area:
     ward_of: dict[str, str]
     ward_names: dict[str, str]
     population: dict[str, float]
+    year: int = YEAR
+    """The calendar year the records are dated in."""
 
     @property
     def total(self) -> float:
@@ -147,13 +150,14 @@ def _age(rng: random.Random, median: float, spread: float = 0.35,
     return min(high, max(low, round(rng.lognormvariate(math.log(median), spread))))
 
 
-def _when(rng: random.Random, month: int, night: bool = False) -> datetime:
+def _when(rng: random.Random, month: int, night: bool = False, *, year: int = YEAR
+          ) -> datetime:
     day = rng.randint(1, 28 if month == 2 else 30 if month in (4, 6, 9, 11) else 31)
     if night and rng.random() < 0.6:
         hour = rng.choice((20, 21, 22, 23, 0, 1, 2, 3))
     else:
         hour = rng.randint(0, 23)
-    return datetime(YEAR, month, day, hour, rng.randint(0, 59))
+    return datetime(year, month, day, hour, rng.randint(0, 59))
 
 
 def _yn(rng: random.Random, p: float) -> str:
@@ -183,13 +187,14 @@ def _police_extract(a: _Area, rng: random.Random) -> tuple[list[str], list[list[
     offences = rng.choices(OFFENCES, weights=[o[2] for o in OFFENCES], k=n)
     rows = []
     for i, (lsoa, (offence, code, _, violent)) in enumerate(zip(places, offences, strict=True)):
-        start = _when(rng, rng.randint(1, 12), night=violent)
+        start = _when(rng, rng.randint(1, 12), year=a.year, night=violent)
         end = start + timedelta(minutes=rng.choice((0, 15, 30, 60, 180)))
         recorded = start + timedelta(hours=rng.randint(0, 72))
         has_victim = offence not in ("Shoplifting", "Possession of cannabis",
                                      "Possession of article with blade or point")
         rows.append([
-            f"SY/{YEAR % 100:02d}/{i + 1:06d}", code, offence, start.strftime("%d/%m/%Y %H:%M"),
+            f"SY/{a.year % 100:02d}/{i + 1:06d}", code, offence,
+            start.strftime("%d/%m/%Y %H:%M"),
             end.strftime("%d/%m/%Y %H:%M") if rng.random() < 0.7 else "",
             recorded.strftime("%d/%m/%Y %H:%M"), lsoa,
             rng.choice(SURNAMES) if has_victim else "",
@@ -210,7 +215,7 @@ def _asb_incidents(a: _Area, rng: random.Random) -> tuple[list[str], list[list[s
     places = _weighted(rng, a.lsoas, [a.population[c] for c in a.lsoas], n)
     rows = []
     for i, lsoa in enumerate(places):
-        when = _when(rng, rng.randint(1, 12), night=True)
+        when = _when(rng, rng.randint(1, 12), year=a.year, night=True)
         category = _weighted(rng, ("Personal", "Nuisance", "Environmental"), (2, 7, 1), 1)[0]
         rows.append([f"ASB{i + 1:05d}", when.strftime("%Y-%m-%d %H:%M"), category, lsoa,
                      f"On or near {rng.choice(STREETS)}"])
@@ -226,7 +231,7 @@ def _ed_assaults(a: _Area, rng: random.Random) -> tuple[list[str], list[list[str
     rows = []
     for month in range(1, 13):
         for _ in range(_poisson(rng, per_month)):
-            assault = _when(rng, month, night=True)
+            assault = _when(rng, month, night=True, year=a.year)
             arrival = assault + timedelta(minutes=rng.randint(20, 300))
             rows.append([
                 arrival.strftime("%d/%m/%Y %H:%M"),
@@ -250,7 +255,7 @@ def _ambulance_callouts(a: _Area, rng: random.Random) -> tuple[list[str], list[l
             for category, rate in rates.items():
                 count = _poisson(rng, a.population[lsoa] / 1000 * rate / 4 * rng.uniform(0.5, 2))
                 if count:
-                    rows.append([f"{YEAR} Q{q}", lsoa, category, str(count)])
+                    rows.append([f"{a.year} Q{q}", lsoa, category, str(count)])
     return header, rows
 
 
@@ -263,7 +268,7 @@ def _needle_finds(a: _Area, rng: random.Random) -> tuple[list[str], list[list[st
     n = max(24, _poisson(rng, 15 * 12 * min(4.0, max(0.5, a.total / 250_000))))
     rows = []
     for ward in _weighted(rng, wards, weights, n):
-        when = _when(rng, rng.randint(1, 12))
+        when = _when(rng, rng.randint(1, 12), year=a.year)
         needles = 1 + _poisson(rng, 4.0 if ward in hot else 0.8)
         rows.append([when.strftime("%d/%m/%Y"), ward if a.wards else "",
                      rng.choice(("Park", "Alleyway", "Stairwell", "Car park", "Public toilet")),
@@ -303,7 +308,7 @@ NRM_REFERRALS = (
 
 def _nrm_referrals(a: _Area, rng: random.Random) -> tuple[list[str], list[list[str]]]:
     header = ["Year", "Exploitation Type", "Nationality", "Age Group", "Referring Agency"]
-    rows = [[str(YEAR), kind, nationality,
+    rows = [[str(a.year), kind, nationality,
              "Under 18" if rng.random() < 0.3 else "18 or over",
              rng.choice(("Police", "Local authority", "Home Office", "NGO"))]
             for kind, nationality, n in NRM_REFERRALS for _ in range(n)]
@@ -325,7 +330,7 @@ def _premises_incidents(a: _Area, rng: random.Random) -> tuple[list[str], list[l
             violent = planted_violent[month - 1] if i == planted else _poisson(rng, 0.25)
             other = _poisson(rng, 0.6)
             for is_violent in [True] * violent + [False] * other:
-                when = _when(rng, month, night=True)
+                when = _when(rng, month, night=True, year=a.year)
                 kind = rng.choice(("Assault", "Fight", "Glassing")) if is_violent else \
                     rng.choice(("Disorder", "Drunk and incapable", "Theft", "Drugs found"))
                 rows.append([pid, name, when.strftime("%d/%m/%Y %H:%M"), kind,
@@ -341,7 +346,7 @@ def _offender_caseload(a: _Area, rng: random.Random) -> tuple[list[str], list[li
     rows = []
     for district in a.districts:
         for month in (3, 6, 9, 12):
-            snapshot = date(YEAR, month, 1) + timedelta(days=27)
+            snapshot = date(a.year, month, 1) + timedelta(days=27)
             for _ in range(max(5, _poisson(rng, a.total * 0.004 / len(a.districts)))):
                 rows.append([district, snapshot.isoformat(), rng.choice(SURNAMES),
                              _yn(rng, 0.2), _yn(rng, 0.4), _yn(rng, 0.3), _yn(rng, 0.45),
@@ -362,7 +367,7 @@ def _counts(a: _Area, rng: random.Random) -> tuple[list[str], list[list[str]]]:
                if a.wards else a.population.get(ward, 0.0))
         for q in range(1, 5):
             for group, rate in groups.items():
-                rows.append([ward, group, f"{YEAR} Q{q}",
+                rows.append([ward, group, f"{a.year} Q{q}",
                              str(_poisson(rng, pop / 1000 * rate / 4))])
     return header, rows
 
@@ -525,10 +530,25 @@ load one with commsafe.sources.mapped.load_dataset(store, csv, toml).
 """
 
 
+def sample_year(con: duckdb.DuckDBPyConnection) -> int:
+    """The calendar year synthetic records are dated in: the year of the month six months
+    before the latest police.uk month in the store (so a sample sits beside the latest
+    year of police data), or 2024 when none is loaded."""
+    latest = con.execute("SELECT max(month) FROM events").fetchall()[0][0]
+    if latest is None:
+        return YEAR
+    month = latest.month - 6
+    return latest.year + (month - 1) // 12 if month < 1 else latest.year
+
+
 def write_partner_samples(con: duckdb.DuckDBPyConnection, out_dir: Path | str, *,
                           area_code: str, seed: int = 0,
-                          kinds: Sequence[str] = SAMPLE_KINDS) -> list[Path]:
+                          kinds: Sequence[str] = SAMPLE_KINDS,
+                          year: int | None = None) -> list[Path]:
     """Write ``SYNTHETIC_<kind>.csv`` and ``.toml`` for each kind, and ``README.txt``.
+
+    Records are dated in ``year`` (default :func:`sample_year`: beside the police data in the
+    store, so that partner data and police data overlap).
 
     Returns the paths written (CSV then mapping for each kind, then the README).
     """
@@ -538,7 +558,8 @@ def write_partner_samples(con: duckdb.DuckDBPyConnection, out_dir: Path | str, *
     if unknown:
         raise InputError(f"kinds {', '.join(unknown)}: no synthetic sample for them. Choose "
                          f"from {', '.join(SAMPLE_KINDS)}.")
-    area = _area(con, area_code)
+    area = dataclasses.replace(_area(con, area_code),
+                               year=year if year is not None else sample_year(con))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
