@@ -246,7 +246,7 @@ def test_real_funnel_classes_and_notes(table: tuple[pd.DataFrame, list[str]]) ->
     used = frame.attrs["overdispersion"]
     for (pfa, category), phi in used.items():
         assert pfa == "E23000007" and phi > 1.5
-        assert any(n.startswith(f"{category}: ") and f"φ = {phi:.2f}" in n for n in notes)
+        assert sum(f"{category} {phi:.1f}" in n and "widened by √φ" in n for n in notes) == 1
     # six CSPs far apart: every category is over-dispersed, and with the widened limits
     # Newcastle upon Tyne is above no 99.8% limit (it is above all Poisson ones but one)
     assert set(c for _, c in used) == set(ALL_CATEGORIES)

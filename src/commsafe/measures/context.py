@@ -262,6 +262,7 @@ def context_table(store: Store, area_code: str, *, period_months: Sequence[date]
                      f"{area.name or area.code}: those months count nothing")
     rows: list[dict[str, Any]] = []
     used_phi: dict[tuple[str, str], float] = {}
+    widened: dict[tuple[str, int], list[str]] = {}
     for pfa in pfas:
         csps = areas_within(store, "csp", pfa).sort_values("area_code")
         codes = [str(c) for c in csps["area_code"]]
@@ -292,9 +293,8 @@ def context_table(store: Store, area_code: str, *, period_months: Sequence[date]
                 if est > PHI_THRESHOLD:
                     phi = est
                     used_phi[(pfa.code, cat)] = est
-                    notes.append(f"{cat}: the {len(with_pop)} CSPs of {pfa.name or pfa.code} "
-                                 f"differ by more than chance (overdispersion φ = {est:.2f}); "
-                                 "its funnel limits are widened by √φ")
+                    widened.setdefault((pfa.name or pfa.code, len(with_pop)), []).append(
+                        f"{cat} {est:.1f}")
             rows.append({"level": "pfa", "area_code": pfa.code, "area_name": pfa.name,
                          "category": cat, "period": label, "count": force_n,
                          "residents": force_res, "rate_per_1000": force_rate, "rank": None,
@@ -320,6 +320,10 @@ def context_table(store: Store, area_code: str, *, period_months: Sequence[date]
     frame = pd.DataFrame(rows, columns=list(CONTEXT_COLUMNS))
     frame = frame.astype({"count": "int64", "residents": "float64",
                           "rate_per_1000": "float64", "rank": "Int64"})
+    for (force_name, units), phis in widened.items():
+        notes.append(f"The {units} CSPs of {force_name} differ by more than chance alone "
+                     f"would give, so the funnel limits are widened by √φ (overdispersion φ: "
+                     f"{'; '.join(phis)}).")
     frame.attrs.update(notes=notes, overdispersion=used_phi, population_year=csp_pop.year,
                        area=area.code)
     return frame, notes
