@@ -55,6 +55,8 @@ def test_2011_lsoas_when_there_is_no_2021_geography(store: Store) -> None:
     areas = payload["levels"]["lsoa11"]["areas"]
     assert [a["name"] for a in areas] == ["Leeds 001A", "Leeds 001B"]
     assert {a["district"] for a in areas} == {"E08000035"}
+    # no district boundary is loaded: the District column still names it (from the lookups)
+    assert {a["district_name"] for a in areas} == {"Leeds"}
     v = payload["values"]["lsoa11"]["burglary"]["2024"]
     assert v["count"] == [24, 120]
     assert v["rate"] == [16.0, 60.0]  # 24 / 1,500 and 120 / 2,000 per 1,000

@@ -26,6 +26,7 @@ import pandas as pd
 from commsafe import __version__, periods
 from commsafe.disclosure import DisclosureRules
 from commsafe.errors import InputError
+from commsafe.measures.areas import area_names
 from commsafe.measures.counts import events_view_sql
 from commsafe.measures.intervals import rounded_rate
 from commsafe.measures.rounding import whole_pct_change
@@ -341,7 +342,10 @@ def atlas_payload(store: Store, area: Area, *, period: Period, rules: Disclosure
         out_lines = [{"code": str(c), "name": str(n), "path": svg_path(g)}
                      for c, n, g in zip(outline["area_code"], outline["area_name"],
                                         outline.geometry, strict=True)]
-    district_names = {o["code"]: o["name"] for o in out_lines}
+    # named from the reference areas, so that a district without a boundary loaded (the
+    # package-index sample) shows its name, not its code
+    district_names = {**area_names(store, "district"),
+                      **{o["code"]: o["name"] for o in out_lines if o["name"]}}
     payload: dict[str, Any] = {
         "version": PAYLOAD_VERSION,
         "meta": {
