@@ -126,3 +126,44 @@ def test_countywide_view_with_funnel_plot(build: Path, raw: dict) -> None:
     assert (build / "figures" / "context_funnel.png").stat().st_size > 10_000
     html = (build / "assessment.html").read_text(encoding="utf-8")
     assert "Understanding the wider context: countywide view" in html
+
+
+@pytest.fixture(scope="module")
+def planted(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same build on a copy of the files in which Criminal damage and arson is recorded
+    ten times over from June 2022 on (each row and nine copies with their own Crime IDs): a
+    recording change planted in a real series."""
+    root = tmp_path_factory.mktemp("planted")
+    police = root / "police-uk"
+    for f in sorted((shared_data / FOLDER).glob("*/*-street.csv")):
+        (police / f.parent.name).mkdir(parents=True)
+        with f.open(newline="", encoding="utf-8-sig") as h:
+            rows = list(csv.reader(h))
+        header, body = rows[0], rows[1:]
+        if f.parent.name >= "2022-06":
+            kind, cid = header.index("Crime type"), header.index("Crime ID")
+            body += [[*r[:cid], f"{r[cid]}-copy{k}", *r[cid + 1:]]
+                     for r in body if r[kind] == "Criminal damage and arson" for k in range(9)]
+        with (police / f.parent.name / f.name).open("w", newline="", encoding="utf-8") as h:
+            csv.writer(h).writerows([header, *body])
+    store = root / "commsafe.duckdb"
+    refs = [a for r in REFERENCE for a in ("--reference", str(shared_data / r))]
+    assert main(["init", "--csp", "Newcastle upon Tyne", "--data", str(police), *refs,
+                 "--dir", str(root), "--store", str(store)]) == 0
+    assert main(["build", "--spec", str(root / "commsafe.toml"), "--out", str(root / "out"),
+                 "--store", str(store), "--quiet"]) == 0
+    (out,) = (root / "out").iterdir()
+    return out
+
+
+def test_a_planted_recording_break_is_found_and_named(planted: Path) -> None:
+    breaks = rows_of(planted / "data" / "recording_breaks.csv")
+    mine = [r for r in breaks if r["category"] == "Criminal damage and arson"]
+    assert [r["month"] for r in mine] == ["2022-06"]
+    assert 8 < float(mine[0]["ratio"]) < 12
+    html = (planted / "assessment.html").read_text(encoding="utf-8")
+    start = html.index("Criminal damage and arson went up from")
+    sentence = html[start:html.index("</", start)]
+    assert "series steps up from June 2022" in sentence
+    assert "most likely a change in recording" in sentence
+    assert "Criminal damage and arson rose" not in html
