@@ -5,7 +5,7 @@ from datetime import date
 
 import duckdb
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from commsafe.errors import InputError
@@ -336,6 +336,7 @@ def _python_label(kind: str, month: date) -> str:
     return month_label(month) if kind == "month" else period_of(kind, month).label
 
 
+@settings(deadline=None)  # each example runs a DuckDB query: its time is not the point
 @given(st.lists(sql_months, min_size=1, max_size=30))
 def test_sql_label_matches_python(values: list[date]) -> None:
     for kind in SQL_LABEL_KINDS:
