@@ -22,6 +22,7 @@ from commsafe.measures.trends import RollingComparison, missing_months_text
 __all__ = [
     "AnalystFinding",
     "Finding",
+    "and_list",
     "apply_analyst_findings",
     "change_sentence",
     "findings_file_text",
@@ -186,7 +187,7 @@ _LEVEL_WORDS = {
 }
 
 
-def _and_list(names: Sequence[str]) -> str:
+def and_list(names: Sequence[str]) -> str:
     """'A', 'A and B', 'A, B and C'."""
     items = [str(n) for n in names]
     if len(items) <= 1:
@@ -246,18 +247,18 @@ def top_areas_sentence(frame: Any, *, measure: str = "annual average",
         chosen = [name for _, name in rows[:n]]
         if len(chosen) == 1:
             return f"The {one} with the highest {what} was {chosen[0]}."
-        return f"The {many} with the highest {what} were {_and_list(chosen)}."
+        return f"The {many} with the highest {what} were {and_list(chosen)}."
     cut = rows[n - 1][0]
     above = [name for v, name in rows if v > cut]
     tied = [name for v, name in rows if v == cut]
     value_text = format_number(cut) if whole else _average_text(cut)
     on = f"{_article(measure)} {measure} of {value_text}"
-    tied_text = _and_list(tied) if len(tied) <= 8 else f"{len(tied)} {many}"
+    tied_text = and_list(tied) if len(tied) <= 8 else f"{len(tied)} {many}"
     if not above:
         return (f"{len(tied)} {many} tied for the highest {what}, with {on}"
                 + (f": {tied_text}." if len(tied) <= 8 else "."))
     head = (f"The {one} with the highest {what} was {above[0]}" if len(above) == 1
-            else f"The {many} with the highest {what} were {_and_list(above)}")
+            else f"The {many} with the highest {what} were {and_list(above)}")
     return f"{head}, followed by {tied_text}, tied on {on}."
 
 

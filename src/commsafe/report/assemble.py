@@ -33,6 +33,7 @@ from commsafe import __version__
 from commsafe.errors import InputError
 from commsafe.findings import (
     Finding,
+    and_list,
     change_score,
     change_sentence,
     indicator_detail,
@@ -437,13 +438,9 @@ def _context(ctx: _Context, sec: Section) -> list[Finding]:
     if high:
         found.append(Finding("context:above-99.8", f"{ctx.area.name} is above the 99.8% "
                              f"control limit of its force's partnerships for "
-                             f"{_and_list(high)}: more than chance or population size would "
+                             f"{and_list(high)}: more than chance or population size would "
                              "give.", "", "context", "summary", score=float(len(high))))
     return found
-
-
-def _and_list(items: Sequence[str]) -> str:
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def _change_table(ctx: _Context, sec: Section) -> tuple[Table, pd.DataFrame]:
