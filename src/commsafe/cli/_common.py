@@ -121,6 +121,8 @@ AreaOpt = Annotated[str | None, typer.Option(
     "--area", help="Limit to one area: an ONS code or a name (e.g. Cambridge).")]
 LevelOpt = Annotated[str | None, typer.Option(
     "--level", help="Level of --area when a name is shared: csp, district, ward, lsoa, pfa.")]
+ByOpt = Annotated[str, typer.Option(
+    help="Area level: ward, lsoa, lsoa11 (2011 LSOAs), district, csp, pfa.")]
 WhereOpt = Annotated[str | None, typer.Option(
     help="SQL condition over the count dimensions, as for 'commsafe counts'.")]
 FormatOpt = Annotated[TableFormat, typer.Option("--format", help="Output format.")]
@@ -177,6 +179,25 @@ def _within(st: Any, area: str | None, level: str | None) -> Any:
     from commsafe.reference.areas import find_area
 
     return find_area(st.con, area, level) if area else None
+
+
+def _area_level(st: Any, by: str) -> tuple[str, list[str]]:
+    """The level to count by and notes: ``lsoa`` falls back to the 2011 LSOAs when no 2021
+    LSOA is loaded but events are placed by 2011 LSOAs (announced); a level nothing can be
+    placed in (no boundaries or lookup loaded) is a user error naming what to load."""
+    from commsafe.measures.rates import level_missing, lsoa_level
+
+    notes: list[str] = []
+    if by == "lsoa" and lsoa_level(st) == "lsoa11":
+        notes.append("no 2021 LSOAs are loaded: areas are the 2011 LSOAs the events are "
+                     "placed by (load lsoa21_boundaries.geojson and "
+                     "lookup_lsoa11_lsoa21_ltla22.csv with 'commsafe reference load' for 2021 "
+                     "LSOAs)")
+        by = "lsoa11"
+    why = level_missing(st, by)
+    if why:
+        raise CommsafeError(f"--by {by}: {why}")
+    return by, notes
 
 
 # --- chart ---------------------------------------------------------------------------------

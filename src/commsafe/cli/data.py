@@ -153,8 +153,8 @@ def reference_load(
 @app.command()
 def counts(
     by: Annotated[str, typer.Option(help="Comma-separated dimensions: month, financial_year, "
-                                         "quarter, calendar_year, category, force, lsoa, ward, "
-                                         "district, csp, pfa.")],
+                                         "quarter, calendar_year, category, force, lsoa, "
+                                         "lsoa11, ward, district, csp, pfa.")],
     where: Annotated[str | None, typer.Option(help="SQL condition, e.g. "
                                                    "\"force='cambridgeshire'\".")] = None,
     include_asb: IncludeAsbOpt = False,
@@ -170,13 +170,21 @@ def counts(
     Crime only by default (ASB is never crime). Area dimensions are resolved codes; events
     that resolved nowhere are counted with an empty area.
     """
-    from commsafe.measures.counts import count_events
+    from commsafe.measures.counts import AREA_TYPES, count_events
+    from commsafe.measures.rates import level_missing
     from commsafe.store import open_store
 
     dims = [d.strip() for d in by.split(",") if d.strip()]
     with open_store(_store_path(store), read_only=True) as st:
         table = count_events(st, dims, where=where, include_asb=include_asb, asb_only=asb_only,
                              names=(fmt is OutFormat.table) if names is None else names)
+        # an area level nothing is placed in: say why every row is unknown, on stderr
+        missing = [(d, why) for d in dims if d in AREA_TYPES
+                   and (why := level_missing(st, d)) is not None]
+    for d, why in missing:
+        empty = "(unknown)" if fmt is OutFormat.table else "empty"
+        err.print(f"[dim]note:[/dim] --by {d}: every event's {d} is {empty} because {why}",
+                  soft_wrap=True)
     _emit(table.to_pylist(), table.column_names, fmt, title="Counts")
 
 

@@ -7,6 +7,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 import typer
 
 from commsafe.cli._common import (
@@ -17,6 +18,7 @@ from commsafe.cli._common import (
     LevelOpt,
     Scheme,
     StoreOpt,
+    _area_level,
     _ensure_dir,
     _outline,
     _source_line,
@@ -32,7 +34,8 @@ from commsafe.errors import CommsafeError
 
 @map_app.command("rates")
 def map_rates(
-    by: Annotated[str, typer.Option(help="Area level: ward or lsoa (or district, csp).")],
+    by: Annotated[str, typer.Option(
+        help="Area level: ward or lsoa (or lsoa11 for 2011 LSOAs, district, csp).")],
     period: Annotated[str, typer.Option(help="One period: 2024/25, 2024, 2024 Q1 …")],
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the PNG and SVG.")],
     category: CategoryOpt = None,
@@ -53,10 +56,9 @@ def map_rates(
     line. Writes the table behind it as CSV beside the map."""
     from commsafe import periods as _periods
     from commsafe.measures.areas import data_quality
-    from commsafe.measures.rates import rates_table
+    from commsafe.measures.rates import area_type_of, rates_table
     from commsafe.outputs.maps import choropleth
     from commsafe.outputs.tables import to_csv
-    from commsafe.reference.areas import AREA_LEVELS
     from commsafe.spatial.hotspots import store_polygons
     from commsafe.store import open_store
 
@@ -67,12 +69,16 @@ def map_rates(
         raise CommsafeError(f"--period {period!r}: give one period, e.g. 2024.")
     with open_store(_store_path(store), read_only=True) as st:
         within = _within(st, area, level)
+        by, level_notes = _area_level(st, by)
         frame = rates_table(st, by, period=chosen[0], categories=category, within=within,
                             include_asb=include_asb, asb_only=asb_only)
         if frame["count"].sum() == 0:
-            raise CommsafeError(f"no events in {chosen[0].label} for this selection: nothing "
-                                "to map. Check --period, --category and --area.")
-        shapes = store_polygons(st.con, AREA_LEVELS[by][1], list(frame["area_code"]))
+            unplaced = [n for n in frame.attrs.get("notes", []) if "could not be placed" in n]
+            raise CommsafeError(f"no events placed in a {by} in {chosen[0].label} for this "
+                                "selection: nothing to map"
+                                + "".join(f" ({n})" for n in unplaced)
+                                + ". Check --period, --category and --area.")
+        shapes = store_polygons(st.con, area_type_of(by), list(frame["area_code"]))
         outline = _outline(st, within)
         quality = data_quality(st, period=chosen[0], categories=category, within=within,
                                include_asb=include_asb, asb_only=asb_only)
@@ -89,7 +95,7 @@ def map_rates(
                         legend_title=f"{what} {label}", scheme=scheme.value, k=classes,
                         outline=outline, quality_note=quality.text, label_top=label_top)
     stem.with_suffix(".csv").write_text(to_csv(frame), encoding="utf-8")
-    for note in [*frame.attrs.get("notes", []), *result.notes]:
+    for note in [*level_notes, *frame.attrs.get("notes", []), *result.notes]:
         err.print(f"[dim]note:[/dim] {note}", soft_wrap=True)
     if missing:
         err.print(f"[dim]note:[/dim] {len(missing)} area(s) have no boundary loaded and are "
@@ -171,25 +177,59 @@ def _hotspot_selection(st: Any, period: Any, within: Any, category: list[str] | 
     return " AND ".join(cond)
 
 
+def _period_points(st: Any, period: Any, within: Any, category: list[str] | None,
+                   include_asb: bool, asb_only: bool) -> tuple[Any, list[str]]:
+    """Longitude/latitude of the period's located events, and notes."""
+    from commsafe.spatial.hotspots import store_points
+
+    return store_points(st, _hotspot_selection(st, period, within, category, include_asb,
+                                               asb_only),
+                        include_asb=include_asb, asb_only=asb_only)
+
+
 def _run_hotspots(st: Any, method: HotspotMethod, period: Any, within: Any, study_area: Any,
                   category: list[str] | None, include_asb: bool, asb_only: bool,
-                  cell_size: float | None, fdr: bool, permutations: int) -> Any:
-    from commsafe.measures.rates import rates_table
-    from commsafe.spatial.hotspots import gistar_grid, gistar_polygons, store_points, store_polygons
+                  cell_size: float | None, fdr: bool, permutations: int,
+                  grid_points: Any = None) -> Any:
+    from commsafe.measures.rates import area_type_of, rates_table
+    from commsafe.spatial.hotspots import gistar_grid, gistar_polygons, store_polygons
 
     if method is HotspotMethod.lsoa:
-        frame = rates_table(st, "lsoa", period=period, categories=category, within=within,
+        by, notes = _area_level(st, "lsoa")
+        frame = rates_table(st, by, period=period, categories=category, within=within,
                             include_asb=include_asb, asb_only=asb_only)
-        shapes = store_polygons(st.con, "lsoa21", list(frame["area_code"]))
+        if len(frame) == 0:
+            raise CommsafeError(f"no {'2011 ' if by == 'lsoa11' else ''}LSOAs found for this "
+                                "selection: check --area, or load the LSOA lookups with "
+                                "'commsafe reference load'.")
+        shapes = store_polygons(st.con, area_type_of(by), list(frame["area_code"]))
         counts = dict(zip(frame["area_code"], frame["count"].astype(int), strict=True))
-        return gistar_polygons(shapes, counts, fdr=fdr, permutations=permutations)
-    points, notes = store_points(st, _hotspot_selection(st, period, within, category,
-                                                        include_asb, asb_only),
-                                 include_asb=include_asb, asb_only=asb_only)
+        result = gistar_polygons(shapes, counts, fdr=fdr, permutations=permutations)
+        result.notes[:0] = [*notes, *shapes.attrs.get("notes", [])]
+        return result
+    points, notes = _period_points(st, period, within, category, include_asb, asb_only)
     result = gistar_grid(points, crs="EPSG:4326", cell_size=cell_size, fdr=fdr,
-                         permutations=permutations, study_area=study_area)
+                         permutations=permutations, study_area=study_area,
+                         grid_points=grid_points)
     result.notes[:0] = notes
     return result
+
+
+def _kde_cells(shown: Any, column: str, cell_size: float, outline: Any) -> Any:
+    """KDE cells as squares (EPSG:4326) for a choropleth: those whose centre is inside the
+    area, ``column`` shown to 0.1 per km²."""
+    import geopandas as gpd
+    import shapely
+
+    shown = shown.copy()
+    if outline is not None:
+        shown = shown[shapely.contains_xy(outline.union_all(), shown["lon"], shown["lat"])]
+    shown[column] = shown[column].round(1)
+    half = cell_size / 2
+    return gpd.GeoDataFrame(
+        shown.assign(area_code=[f"c{i}" for i in range(len(shown))], area_name=""),
+        geometry=shapely.box(shown["x"] - half, shown["y"] - half, shown["x"] + half,
+                             shown["y"] + half), crs="EPSG:27700").to_crs("EPSG:4326")
 
 
 @app.command()
@@ -229,8 +269,8 @@ def hotspots(
     from commsafe import periods as _periods
     from commsafe.measures.areas import data_quality
     from commsafe.outputs.maps import choropleth, hotspot_map
-    from commsafe.spatial.hotspots import classify_periods, store_points
-    from commsafe.spatial.kde import kde_surface
+    from commsafe.spatial.hotspots import classify_periods
+    from commsafe.spatial.kde import kde_change, kde_surface
     from commsafe.store import open_store
 
     first = [_periods.span(period)]
@@ -249,52 +289,79 @@ def hotspots(
                                include_asb=include_asb, asb_only=asb_only)
         source = _source_line(st, f"{within.level} = '{within.code}'" if within else None)
         if method is HotspotMethod.kde:
-            points, notes = store_points(st, _hotspot_selection(st, first[0], within, category,
-                                                                include_asb, asb_only),
-                                         include_asb=include_asb, asb_only=asb_only)
-            from commsafe.spatial.grid import to_bng
-
-            x, y = to_bng(points[:, 0], points[:, 1])
+            points, notes = _period_points(st, first[0], within, category, include_asb,
+                                           asb_only)
+            later = None
+            if second:
+                later, later_notes = _period_points(st, second[0], within, category,
+                                                    include_asb, asb_only)
+                notes += [f"{second[0].label}: {n}" for n in later_notes
+                          if not n.startswith("crime only")]
             extent = (tuple(float(v) for v in outline.to_crs("EPSG:27700").total_bounds)
                       if outline is not None else None)
-            kde = kde_surface(list(zip(x, y, strict=True)), cell_size=cell_size,
-                              bandwidth=bandwidth, extent=extent)
-            import geopandas as gpd
-            import shapely
-
+            # two periods: one grid and one kernel for both (extent, cell size and bandwidth
+            # from the events of both), so that the surfaces can be subtracted cell by cell
+            kde = kde_surface(points, crs="EPSG:4326", cell_size=cell_size,
+                              bandwidth=bandwidth, extent=extent, grid_points=later)
+            kde2 = None
+            if later is not None:
+                assert second is not None
+                kde2 = kde_surface(later, crs="EPSG:4326", cell_size=kde.cell_size,
+                                   bandwidth=kde.bandwidth, extent=extent, grid_points=points)
+                notes += [f"{second[0].label}: {n}" for n in kde2.notes
+                          if "automatically" not in n]
             frame = kde.to_frame()
             frame.to_csv(stem.with_suffix(".csv"), index=False)
+            for n in [*notes, *kde.notes]:
+                err.print(f"[dim]note:[/dim] {n}", soft_wrap=True)
             # the map: drop the FFT's numerical dust (< a millionth of the peak), keep the
             # cells whose centre is inside the area, and show densities to 0.1 per km²
             shown = frame[frame["density"] >= frame["density"].max() * 1e-6].copy()
-            if outline is not None:
-                inside = shapely.contains_xy(outline.union_all(), shown["lon"], shown["lat"])
-                shown = shown[inside]
-            shown["density"] = shown["density"].round(1)
-            for n in [*notes, *kde.notes]:
-                err.print(f"[dim]note:[/dim] {n}", soft_wrap=True)
-
-            half = kde.cell_size / 2
-            cells = gpd.GeoDataFrame(
-                shown.assign(area_code=[f"c{i}" for i in range(len(shown))], area_name=""),
-                geometry=shapely.box(shown["x"] - half, shown["y"] - half, shown["x"] + half,
-                                     shown["y"] + half), crs="EPSG:27700").to_crs("EPSG:4326")
-            result = choropleth(cells, "density", title=f"{what}{place}: kernel density, "
+            result = choropleth(_kde_cells(shown, "density", kde.cell_size, outline),
+                                "density", title=f"{what}{place}: kernel density, "
                                 f"{first[0].label}", source=source, out_stem=stem,
                                 legend_title="Events per km²", outline=outline,
                                 quality_note=quality.text)
+            written = [*result.paths, stem.with_suffix(".csv")]
+            if kde2 is not None:
+                assert second is not None
+                change = kde_change(kde, kde2)
+                cstem = stem.with_name(stem.name + "_change")
+                change.to_csv(cstem.with_suffix(".csv"), index=False)
+                peak = max(float(change["density_first"].max()),
+                           float(change["density_second"].max()))
+                moved = change[change["change"].abs() >= peak * 1e-6].copy()
+                if len(moved):
+                    written += choropleth(
+                        _kde_cells(moved, "change", kde.cell_size, outline), "change",
+                        title=f"{what}{place}: change in kernel density, {first[0].label} → "
+                              f"{second[0].label}", source=source, out_stem=cstem,
+                        legend_title="Change in events per km²", outline=outline,
+                        quality_note=quality.text).paths
+                written.append(cstem.with_suffix(".csv"))
+                out.print(f"{first[0].label} → {second[0].label}: one grid for both "
+                          f"({len(kde.x_edges) - 1:,} × {len(kde.y_edges) - 1:,} cells of "
+                          f"{kde.cell_size:,.0f} m, bandwidth {kde.bandwidth:,.0f} m); "
+                          f"{kde.n_events:,} events → {kde2.n_events:,}")
             out.print(quality.text)
-            out.print("wrote " + ", ".join(str(p) for p in
-                                           [*result.paths, stem.with_suffix(".csv")]))
+            out.print("wrote " + ", ".join(str(p) for p in written))
             return
+        grid_points = None
+        if second and method is HotspotMethod.grid and study_area is None:
+            # no study area: both periods on one grid over the events of both, or their
+            # grids (each from its own events' extent) could not be compared
+            grid_points = np.concatenate([
+                _period_points(st, p, within, category, include_asb, asb_only)[0]
+                for p in (first[0], second[0])])
         one = _run_hotspots(st, method, first[0], within, study_area, category, include_asb,
-                            asb_only, cell_size, not no_fdr, permutations)
+                            asb_only, cell_size, not no_fdr, permutations,
+                            grid_points=grid_points)
         two = None
         if second:
             size = one.params.get("cell_size") if method is HotspotMethod.grid else None
             two = _run_hotspots(st, method, second[0], within, study_area, category,
                                 include_asb, asb_only, size or cell_size, not no_fdr,
-                                permutations)
+                                permutations, grid_points=grid_points)
     for n in one.notes:
         err.print(f"[dim]note:[/dim] {n}", soft_wrap=True)
     one.to_geojson(stem.with_suffix(".geojson"))

@@ -11,6 +11,7 @@ import typer
 from commsafe.cli._common import (
     AreaOpt,
     AsbOnlyOpt,
+    ByOpt,
     CategoryOpt,
     FormatOpt,
     IncludeAsbOpt,
@@ -19,6 +20,7 @@ from commsafe.cli._common import (
     StoreOpt,
     TableFormat,
     WhereOpt,
+    _area_level,
     _store_path,
     _within,
     _write_table,
@@ -50,7 +52,8 @@ def table_performance(
     include_asb: Annotated[bool, typer.Option(
         "--include-asb", help="Add an ASB row (never part of All crime).")] = False,
     harm_weights: Annotated[Path | None, typer.Option(
-        "--harm-weights", help="A weights CSV (category or ho_code, weight): adds harm "
+        "--harm-weights", help="A weights CSV (category or ho_code, weight) or the ONS Crime "
+        "Severity Score workbook (.xlsx/.ods, its 'List of weights' sheet): adds harm "
                                "columns beside the counts.")] = None,
     fmt: FormatOpt = TableFormat.table,
     out_path: OutOpt = None,
@@ -88,7 +91,7 @@ def table_performance(
 
 @table_app.command("rates")
 def table_rates(
-    by: Annotated[str, typer.Option(help="Area level: ward, lsoa, district, csp, pfa.")],
+    by: ByOpt,
     period: Annotated[str, typer.Option(
         help="One period: 2024/25, 2024, 2024 Q1, 12 months to 2024-12 …")],
     category: CategoryOpt = None,
@@ -98,7 +101,8 @@ def table_rates(
     include_asb: IncludeAsbOpt = False,
     asb_only: AsbOnlyOpt = False,
     harm_weights: Annotated[Path | None, typer.Option(
-        "--harm-weights", help="A weights CSV: adds harm and harm per 1,000.")] = None,
+        "--harm-weights", help="A weights CSV or the ONS Crime Severity Score "
+        "workbook: adds harm and harm per 1,000.")] = None,
     fmt: FormatOpt = TableFormat.table,
     out_path: OutOpt = None,
     store: StoreOpt = None,
@@ -116,9 +120,11 @@ def table_rates(
         raise CommsafeError(f"--period {period!r}: give one period, e.g. 2024/25.")
     with open_store(_store_path(store), read_only=True) as st:
         within = _within(st, area, level)
+        by, level_notes = _area_level(st, by)
         frame = rates_table(st, by, period=chosen[0], categories=category, within=within,
                             where=where, include_asb=include_asb, asb_only=asb_only,
                             harm=load_weights(harm_weights) if harm_weights else None)
+        frame.attrs["notes"] = [*level_notes, *frame.attrs.get("notes", [])]
     what = ", ".join(category) if category else ("ASB" if asb_only else "all crime")
     title = (f"Rates per 1,000 by {by}: {what}, {chosen[0].label}"
              + (f", {within.name}" if within else ""))
@@ -127,7 +133,7 @@ def table_rates(
 
 @table_app.command("areas")
 def table_areas(
-    by: Annotated[str, typer.Option(help="Area level: ward, lsoa, district, csp, pfa.")],
+    by: ByOpt,
     period: Annotated[str | None, typer.Option(
         help="One period for counts and rates: 2024/25, 2024, 2024 Q1 …")] = None,
     years: Annotated[str | None, typer.Option(
@@ -170,6 +176,14 @@ def table_areas(
     plural, _ = subject_for(category, asb_only=asb_only)
     with open_store(_store_path(store), read_only=True) as st:
         within = _within(st, area, level)
+        asked = by
+        by, level_notes = _area_level(st, by)
+        if by == "lsoa11" and not period:
+            raise CommsafeError(
+                f"--by {asked}: " + ("no 2021 LSOAs are loaded, and " if asked != by else "")
+                + "2011 LSOAs give counts and rates for one --period only; --years and "
+                "--compare need wards or 2021 LSOAs (load lookup_lsoa21_ward24_ltla24.csv and "
+                "lsoa21_boundaries.geojson with 'commsafe reference load').")
         place = f", {within.name}" if within else ""
         filters = dict(categories=category, within=within, where=where,
                        include_asb=include_asb, asb_only=asb_only)
@@ -202,7 +216,7 @@ def table_areas(
         locations = (top_locations_table(st, period=quality_period, n=top_locations,
                                          **filters)  # type: ignore[arg-type]
                      if top_locations else None)
-    frame.attrs.setdefault("notes", []).append(quality.text)
+    frame.attrs["notes"] = [*level_notes, *frame.attrs.get("notes", []), quality.text]
     _write_table(frame, fmt, out_path, title)
     if sentence:
         out.print(sentence, soft_wrap=True)

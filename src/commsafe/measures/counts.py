@@ -1,8 +1,9 @@
 """Event counts by any combination of time, category and area dimensions.
 
 The output columns are a contract: the dimensions, named exactly as asked, then ``count``.
-Area dimensions use the resolved codes (``lsoa`` is the 2021 LSOA); an event that resolved
-nowhere has an empty area and is still counted.
+Area dimensions use the resolved codes (``lsoa`` is the 2021 LSOA, ``lsoa11`` the 2011 LSOA an
+event was published with); an event that resolved nowhere has an empty area and is still
+counted.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ DIMENSIONS: dict[str, str] = {
     "category": "e.crime_type",
     "force": "e.force",
     "lsoa": "e.lsoa21_code",
+    "lsoa11": "CASE WHEN e.lsoa_vintage = 2011 THEN e.lsoa_code END",
     "ward": "e.ward_code",
     "district": "e.district_code",
     "csp": "e.csp_code",
@@ -57,8 +59,8 @@ def events_view_sql() -> str:
 
 
 #: area dimensions → area_type in the ``areas`` table (for names)
-AREA_TYPES = {"lsoa": "lsoa21", "ward": "ward", "district": "district", "csp": "csp",
-              "pfa": "pfa"}
+AREA_TYPES = {"lsoa": "lsoa21", "lsoa11": "lsoa11", "ward": "ward", "district": "district",
+              "csp": "csp", "pfa": "pfa"}
 
 
 def count_events(store: Store, by: Sequence[str], *, where: str | None = None,

@@ -23,10 +23,76 @@ from commsafe.measures.intervals import rate_ci_per_1000, rate_per_1000
 from commsafe.reference.areas import AREA_LEVELS, Area, area_population
 from commsafe.store import Store
 
-__all__ = ["RATE_COLUMNS", "category_filter", "rates_table"]
+__all__ = ["LEVELS", "RATE_COLUMNS", "area_type_of", "category_filter", "level_missing",
+           "lsoa_level", "rates_table"]
 
 RATE_COLUMNS = ("area_code", "area_name", "count", "population", "rate_per_1000",
                 "rate_ci_low", "rate_ci_high", "share", "rank")
+
+
+#: the levels a rates table can be by: those of ``AREA_LEVELS`` and ``lsoa11``, the 2011 LSOAs
+#: events were placed by (a store holding only 2011 geography)
+LEVELS = (*AREA_LEVELS, "lsoa11")
+
+#: what loads each level, for the message when it is missing
+_LOAD_HINT = {
+    "lsoa": "the 2021 LSOA boundaries (lsoa21_boundaries.geojson) and the LSOA 2011 → "
+            "LSOA 2021 lookup (lookup_lsoa11_lsoa21_ltla22.csv)",
+    "ward": "the LSOA 2021 → ward → district lookup (lookup_lsoa21_ward24_ltla24.csv) and the "
+            "ward boundaries (wards22_boundaries.geojson)",
+    "district": "an LSOA → district lookup (lookup_lsoa21_ward24_ltla24.csv, or "
+                "PoliceforceLSOA.csv for 2011 LSOAs)",
+    "csp": "the district → CSP → police force area lookup (lookup_ltla24_csp24_pfa24.csv)",
+    "pfa": "the district → CSP → police force area lookup (lookup_ltla24_csp24_pfa24.csv)",
+    "lsoa11": "the 2011 LSOA boundaries (lsoa11_boundaries.geojson) and an LSOA 2011 lookup "
+              "(PoliceforceLSOA.csv)",
+}
+_WHAT = {"lsoa": "2021 LSOAs", "ward": "wards", "district": "districts", "csp": "CSPs",
+         "pfa": "police force areas", "lsoa11": "2011 LSOAs"}
+
+
+def area_type_of(level: str) -> str:
+    """The ``areas.area_type`` (and boundaries type) of a rates level."""
+    return "lsoa11" if level == "lsoa11" else AREA_LEVELS[level][1]
+
+
+def _has_level(store: Store, level: str) -> bool:
+    """Whether any area of ``level`` is loaded or any event was placed in one."""
+    from commsafe.measures.counts import events_view_sql
+
+    loaded = store.con.execute("SELECT count(*) FROM areas WHERE area_type = ?",
+                               [area_type_of(level)]).fetchone()
+    if loaded and loaded[0]:
+        return True
+    found = store.con.execute(
+        f"SELECT count(*) FROM (SELECT {level} FROM ({events_view_sql()}) v "
+        f"WHERE {level} IS NOT NULL LIMIT 1)").fetchone()
+    return bool(found and found[0])
+
+
+def lsoa_level(store: Store) -> str:
+    """``lsoa`` (2021 LSOAs) when they are loaded, else ``lsoa11`` when events were placed by
+    2011 LSOAs, else ``lsoa``."""
+    if not _has_level(store, "lsoa") and _has_level(store, "lsoa11"):
+        return "lsoa11"
+    return "lsoa"
+
+
+def level_missing(store: Store, level: str) -> str | None:
+    """Why nothing can be counted by ``level`` in this store (what is not loaded and how to
+    load it), or None when the level is there. For a user message."""
+    if level not in LEVELS:
+        raise InputError(f"--by {level!r}: choose from {', '.join(LEVELS)}.")
+    if _has_level(store, level):
+        return None
+    what = _WHAT[level]
+    msg = (f"no {what} are loaded in the store, so no event can be placed in one: load "
+           f"{_LOAD_HINT[level]} with 'commsafe reference load'")
+    if level in ("csp", "pfa") and _has_level(store, "district"):
+        msg += ", or use --by district"
+    elif level in ("lsoa", "ward") and _has_level(store, "lsoa11"):
+        msg += ", or use --by lsoa11 for the 2011 LSOAs the events are placed by"
+    return msg + "."
 
 
 def _quote(text: str) -> str:
@@ -83,7 +149,55 @@ def store_population(store: Store, level: str, year: int) -> Any:
                    note=population_note(year, used))
 
 
+def _lsoa11_within(store: Store, within: Area | None) -> pd.DataFrame:
+    """2011 LSOAs (code, name) inside ``within``: those linked to its districts, and those
+    its events were placed by."""
+    from commsafe.measures.counts import events_view_sql
+    from commsafe.reference.areas import districts_within
+
+    if within is None:
+        return store.con.execute(
+            "SELECT area_code, any_value(area_name) AS area_name FROM areas "
+            "WHERE area_type = 'lsoa11' GROUP BY 1").df()
+    districts = (districts_within(store.con, within)
+                 if within.level in ("district", "csp", "pfa") else [])
+    codes = store.con.execute(
+        "SELECT DISTINCT from_code AS area_code FROM area_links WHERE from_type = 'lsoa11' "
+        "AND to_type = 'district' AND list_contains(?, to_code)", [districts]).df()
+    placed = store.con.sql(
+        f"SELECT DISTINCT lsoa11 AS area_code FROM ({events_view_sql()}) v "
+        f"WHERE {within.level} = $code AND lsoa11 IS NOT NULL",
+        params={"code": within.code}).df()
+    codes = pd.concat([codes, placed]).drop_duplicates()
+    names = store.con.execute(
+        "SELECT area_code, any_value(area_name) AS area_name FROM areas "
+        "WHERE area_type = 'lsoa11' GROUP BY area_code").df()
+    return codes.merge(names, on="area_code", how="left")
+
+
+def _lsoa11_population(store: Store, year: int) -> Any:
+    """Population of 2011 LSOAs in ``year`` or the nearest year loaded for them."""
+    from commsafe.reference.areas import AreaPopulation, nearest_year, population_note
+
+    years = [int(r[0]) for r in store.con.execute(
+        "SELECT DISTINCT year FROM population WHERE area_type = 'lsoa11' AND sex = 'persons' "
+        "AND age_band = 'all' ORDER BY year").fetchall()]
+    if not years:
+        return AreaPopulation("lsoa11", None, year, pd.DataFrame(
+            {"area_code": pd.Series([], dtype=str), "population": pd.Series([], dtype=float)}),
+            "no 2011 LSOA population loaded: rates cannot be computed. Load population (e.g. "
+            "census_2011_population_hh.csv) with 'commsafe reference load'.")
+    used = nearest_year(years, year)
+    frame = store.con.execute(
+        "SELECT area_code, any_value(population) AS population FROM population "
+        "WHERE area_type = 'lsoa11' AND sex = 'persons' AND age_band = 'all' AND year = ? "
+        "GROUP BY 1", [used]).df()
+    return AreaPopulation("lsoa11", used, year, frame, population_note(year, used))
+
+
 def _areas_within(store: Store, level: str, within: Area | None) -> pd.DataFrame:
+    if level == "lsoa11":
+        return _lsoa11_within(store, within)
     area_type = AREA_LEVELS[level][1]
     if within is None:
         return store.con.execute(
@@ -127,8 +241,8 @@ def rates_table(store: Store, by: str, *, period: periods.Period,
     ``harm_per_1000`` follow the contract columns; types without a weight are named in the
     notes and left out of the harm.
     """
-    if by not in AREA_LEVELS:
-        raise InputError(f"--by {by!r}: choose from {', '.join(AREA_LEVELS)}.")
+    if by not in LEVELS:
+        raise InputError(f"--by {by!r}: choose from {', '.join(LEVELS)}.")
     from commsafe.measures.counts import events_view_sql
 
     conds = [category_filter(categories, include_asb=include_asb, asb_only=asb_only),
@@ -138,15 +252,18 @@ def rates_table(store: Store, by: str, *, period: periods.Period,
     if where:
         conds.append(f"({where})")
     counts = store.con.execute(
-        f"SELECT {by} AS area_code, count(*) AS count FROM ({events_view_sql()}) v "
-        f"WHERE {' AND '.join(conds)} GROUP BY 1").df()
+        f"SELECT {by} AS area_code, count(*) AS count, "
+        "count(*) FILTER (WHERE longitude IS NULL) AS no_location "
+        f"FROM ({events_view_sql()}) v WHERE {' AND '.join(conds)} GROUP BY 1").df()
     unplaced = int(counts.loc[counts["area_code"].isna(), "count"].sum())
-    counts = counts[counts["area_code"].notna()]
+    no_location = int(counts.loc[counts["area_code"].isna(), "no_location"].sum())
+    counts = counts[counts["area_code"].notna()][["area_code", "count"]]
     areas = areas_within(store, by, within)
     frame = areas.merge(counts, on="area_code", how="outer")
     frame["count"] = frame["count"].fillna(0).astype("int64")
     year = period.start.year if period.kind != "calendar_year" else int(period.label)
-    pop = store_population(store, by, year)
+    pop = _lsoa11_population(store, year) if by == "lsoa11" else store_population(store, by,
+                                                                                   year)
     frame["population"] = frame["area_code"].map(pop.get)
     rates = [rate_per_1000(int(n), p) for n, p in zip(frame["count"], frame["population"],
                                                      strict=True)]
@@ -189,8 +306,13 @@ def rates_table(store: Store, by: str, *, period: periods.Period,
         notes.append(f"no population for {len(missing)} area(s) ({', '.join(missing[:5])}"
                      f"{' …' if len(missing) > 5 else ''}): no rate shown")
     if unplaced:
+        why = "no location"
+        if no_location < unplaced:
+            why = (f"{no_location:,} with no location, {unplaced - no_location:,} whose LSOA "
+                   f"has no {by} in the lookups loaded") if no_location else \
+                f"their LSOA has no {by} in the lookups loaded"
         notes.append(f"{unplaced:,} event(s) of this selection could not be placed in a "
-                     f"{by} (no location) and are not in any row")
+                     f"{by} ({why}) and are not in any row")
     frame.attrs.update(notes=notes, population_year=pop.year, period=period.label,
                        level=by, within=within.name if within else None)
     return frame

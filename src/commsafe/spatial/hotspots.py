@@ -353,23 +353,37 @@ def gistar_grid(points: ArrayLike, *, crs: str = BNG, cell_size: float | None = 
                 bandwidth: float | None = None, permutations: int = 0, alpha: float = 0.05,
                 fdr: bool = True, extent: Sequence[float] | None = None,
                 study_area: shapely.Geometry | None = None, min_events: int = MIN_EVENTS,
-                max_cells: int = MAX_CELLS, seed: int = 0) -> HotspotResult:
+                max_cells: int = MAX_CELLS, seed: int = 0,
+                grid_points: ArrayLike | None = None) -> HotspotResult:
     """Getis-Ord Gi* on counts of events in square cells.
 
     ``points`` is an ``(n, 2)`` array in ``crs``: British National Grid metres (default) or
     ``'EPSG:4326'`` longitude/latitude, which is projected for you. ``bandwidth`` is the
     neighbour distance in metres; ``extent`` (metres) and ``study_area`` (a polygon in ``crs``)
     fix the grid, which two results must share to be compared (:func:`classify_periods`).
+    Without either, ``grid_points`` (in ``crs``; e.g. the events of both periods compared)
+    fix it instead of ``points``: the automatic cell size, the extent and the convex hull of
+    the cells analysed are theirs, so two periods run with the same ``grid_points`` share
+    one grid.
     """
     _check_options(alpha, permutations)
     pts, study_area, notes = _project_input(points, crs, study_area)
     check_enough_events(len(pts), min_events)
+    shared: np.ndarray | None = None
+    if grid_points is not None and study_area is None and extent is None:
+        shared, _, _ = _project_input(grid_points, crs, None)
+        shared = np.concatenate([shared, pts]) if len(shared) else pts
     if cell_size is None:
-        cell_size, note = auto_cell_size(pts, study_area)
+        cell_size, note = auto_cell_size(pts if shared is None else shared, study_area)
+        if shared is not None:
+            note = note.replace("the events' extent", "the events' extent over both periods")
         notes.append(note)
     grid_extent = extent
     if grid_extent is None and study_area is not None:
         grid_extent = tuple(float(v) for v in shapely.bounds(study_area))
+    if grid_extent is None and shared is not None:
+        grid_extent = (*(float(v) for v in shared.min(axis=0)),
+                       *(float(v) for v in shared.max(axis=0)))
     grid = make_grid(pts, cell_size, extent=grid_extent, max_cells=max_cells)
     notes.extend(grid.notes)
     size = grid.cell_size
@@ -380,6 +394,10 @@ def gistar_grid(points: ArrayLike, *, crs: str = BNG, cell_size: float | None = 
     elif extent is not None:
         keep = np.ones(grid.n_cells, dtype=bool)
         cells = "every cell of the given extent"
+    elif shared is not None:
+        keep = _cells_touching(grid, shapely.convex_hull(shapely.multipoints(shared)))
+        cells = ("the cells that touch the convex hull of the events of both periods (one "
+                 "grid for both, so that they can be compared)")
     else:
         keep = _cells_touching(grid, shapely.convex_hull(shapely.multipoints(pts)))
         cells = "the cells that touch the convex hull of the events"

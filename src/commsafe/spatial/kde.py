@@ -42,7 +42,7 @@ from commsafe.spatial.grid import (
     to_lonlat,
 )
 
-__all__ = ["KdeResult", "kde_surface", "nrd_bandwidth"]
+__all__ = ["KdeResult", "kde_change", "kde_surface", "nrd_bandwidth"]
 
 
 @dataclass
@@ -95,21 +95,34 @@ def nrd_bandwidth(points_xy: ArrayLike) -> float:
 def kde_surface(points_xy: ArrayLike, *, cell_size: float | None = None,
                 bandwidth: float | None = None, extent: Sequence[float] | None = None,
                 crs: str = BNG, min_events: int = MIN_EVENTS,
-                max_cells: int = MAX_CELLS) -> KdeResult:
+                max_cells: int = MAX_CELLS,
+                grid_points: ArrayLike | None = None) -> KdeResult:
     """Quartic-kernel density of events (events per km²) over ``extent`` or the events.
 
     ``points_xy`` is ``(n, 2)`` British National Grid metres (``crs='EPSG:4326'`` for
     longitude/latitude, projected for you). Events outside ``extent`` are left out (noted).
+    ``grid_points`` (in ``crs``; e.g. the events of both periods compared) fix the grid
+    instead of ``points_xy``: the extent (when none is given), the automatic cell size and
+    the automatic bandwidth are theirs, so two surfaces made with the same ``grid_points``
+    share one grid and one kernel (:func:`kde_change`).
     """
     pts, notes = as_points(points_xy, "events")
     crs_key = str(crs).upper()
+    if crs_key not in (WGS84, BNG):
+        raise InputError(f"crs must be 'EPSG:4326' (longitude/latitude) or 'EPSG:27700' "
+                         f"(British National Grid metres); received {crs!r}.")
     if crs_key == WGS84:
         x, y = to_bng(pts[:, 0], pts[:, 1])
         pts = np.column_stack([x, y])
-    elif crs_key != BNG:
-        raise InputError(f"crs must be 'EPSG:4326' (longitude/latitude) or 'EPSG:27700' "
-                         f"(British National Grid metres); received {crs!r}.")
     check_projected(pts)
+    shared: np.ndarray | None = None
+    if grid_points is not None:
+        shared, _ = as_points(grid_points, "events")
+        if crs_key == WGS84:
+            sx, sy = to_bng(shared[:, 0], shared[:, 1])
+            shared = np.column_stack([sx, sy])
+        check_projected(shared)
+        shared = np.concatenate([shared, pts]) if len(shared) else pts
     if extent is not None:
         xmin, ymin, xmax, ymax = check_extent(extent)
         inside = ((pts[:, 0] >= xmin) & (pts[:, 0] <= xmax)
@@ -121,13 +134,15 @@ def kde_surface(points_xy: ArrayLike, *, cell_size: float | None = None,
         area = "study area"
     check_enough_events(len(pts), min_events, "a density surface")
     if extent is None:
-        xmin, ymin = (float(v) for v in pts.min(axis=0))
-        xmax, ymax = (float(v) for v in pts.max(axis=0))
-        area = "area covered by the events"
+        box = pts if shared is None else shared
+        xmin, ymin = (float(v) for v in box.min(axis=0))
+        xmax, ymax = (float(v) for v in box.max(axis=0))
+        area = "area covered by the events" + ("" if shared is None else " of both periods")
+    both = "" if shared is None else " over both periods"
 
     if cell_size is None:
-        cell_size, note = auto_cell_size(pts)
-        notes.append(note)
+        cell_size, note = auto_cell_size(pts if shared is None else shared)
+        notes.append(note.replace("events' extent", "events' extent" + both))
     size = float(cell_size)
     if not math.isfinite(size) or size <= 0:
         raise InputError(f"cell size must be a positive number of metres; received "
@@ -139,13 +154,13 @@ def kde_surface(points_xy: ArrayLike, *, cell_size: float | None = None,
             "--cell-size."
         )
     if bandwidth is None:
-        h = float(round(nrd_bandwidth(pts)))
+        h = float(round(nrd_bandwidth(pts if shared is None else shared)))
         if h <= 0:
             raise InputError("the events barely spread (rule-of-thumb bandwidth 0 m): give "
                              "--bandwidth in metres.")
         notes.append(f"bandwidth set to {format_m(h)} automatically (rule of thumb: "
-                     "4 × 1.06 × min(sd, IQR/1.34) × n^(−1/5), averaged over x and y, as "
-                     "sfhotspot does); quartic kernel of that radius")
+                     "4 × 1.06 × min(sd, IQR/1.34) × n^(−1/5), averaged over x and y"
+                     f"{both}, as sfhotspot does); quartic kernel of that radius")
     else:
         h = float(bandwidth)
         if not math.isfinite(h) or h <= 0:
@@ -172,3 +187,28 @@ def kde_surface(points_xy: ArrayLike, *, cell_size: float | None = None,
         params={"kernel": "quartic", "crs": BNG, "grid": grid.describe(),
                 "extent": grid.extent, "bandwidth": h, "cell_size": size},
     )
+
+
+def kde_change(first: KdeResult, second: KdeResult) -> pd.DataFrame:
+    """The change in density per cell from ``first`` to ``second`` (the same grid and kernel).
+
+    Columns: ``x``, ``y`` (centre, EPSG:27700), ``lon``, ``lat``, ``density_first``,
+    ``density_second``, ``change`` (events per km², second − first), for the cells where
+    either surface is above zero. Refuses surfaces on different grids or kernels.
+    """
+    g1, g2 = first.params.get("grid"), second.params.get("grid")
+    if g1 != g2 or first.bandwidth != second.bandwidth:
+        diff = (f"grid {g1} vs {g2}" if g1 != g2 else
+                f"bandwidth {format_m(first.bandwidth)} vs {format_m(second.bandwidth)}")
+        raise InputError(f"the two density surfaces are on different grids or kernels ({diff}): "
+                         "make both with the same grid_points (or extent), cell size and "
+                         "bandwidth.")
+    rows, cols = np.nonzero((first.density > 0) | (second.density > 0))
+    half = first.cell_size / 2
+    x = first.x_edges[cols] + half
+    y = first.y_edges[rows] + half
+    lon, lat = to_lonlat(x, y)
+    a = first.density[rows, cols]
+    b = second.density[rows, cols]
+    return pd.DataFrame({"x": x, "y": y, "lon": lon, "lat": lat, "density_first": a,
+                         "density_second": b, "change": b - a})
