@@ -140,7 +140,7 @@ def test_cli_csv_contract_and_xlsx(vap_file: Path, tmp_path: Path,
     out = tmp_path / "perf.xlsx"
     assert main(["table", "performance", "--counts", str(vap_file), "--format", "xlsx",
                  "--out", str(out)]) == 0
-    book = pd.read_excel(out, header=2)
+    book = pd.read_excel(out, header=2, engine="openpyxl")
     assert list(book.columns[:3]) == ["category", "2017/18", "2018/19"]
     assert book.loc[book["category"] == "Stalking and harassment", "change"].item() == 108
 

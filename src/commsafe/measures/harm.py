@@ -27,25 +27,51 @@ Columns (header names are case-insensitive, in any order):
 Each data row has either a category or an ho_code, not both. Every problem is an
 :class:`~commsafe.errors.InputError` naming the file, line, column and value and saying how to
 fix it.
+
+A workbook (``.xlsx``, ``.xlsm``, ``.xls``, ``.ods``) is read as the ONS Crime Severity Score
+(CSS) weights, as downloaded from ONS, by :func:`load_css_workbook`: its sheet "List of
+weights" has title rows, then a header row with the columns ``Offence category`` (filled only on
+the first row of each category), ``Offence code``, ``Offence`` and ``Weight``. Every offence
+code of commsafe's hierarchy gets its CSS weight; each police.uk crime type and each hierarchy
+group gets the average of its codes' weights weighted by the offences recorded in England and
+Wales in 2017/18 (``commsafe/data/offence_volumes_201718.csv``), as the ONS score sums
+count × weight over offences. The Home Office counts homicide codes 1, 4.1, 4.10 and 4.2
+together; that count takes the mean weight of those of its codes the sheet weights. A category
+whose weighted codes had no offences in 2017/18 gets their unweighted mean. Codes outside the
+hierarchy (fraud, newer codes), categories only partly covered by weighted codes and fallbacks
+are listed in ``HarmWeights.notes``. The sheet itself is read by :mod:`~.harm_css`.
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
 from typing import Final
 
 from commsafe import hierarchy, taxonomy
-from commsafe.errors import FileFormatError, InputError, where
+from commsafe.errors import FileFormatError, InputError, ReferenceDataError, where
+from commsafe.measures import harm_css
 
-__all__ = ["EXAMPLE_FILE", "HarmWeights", "example_weights_path", "load_weights"]
+__all__ = [
+    "EXAMPLE_FILE",
+    "VOLUMES_FILE",
+    "WORKBOOK_SUFFIXES",
+    "HarmWeights",
+    "example_weights_path",
+    "load_css_workbook",
+    "load_weights",
+]
 
 EXAMPLE_FILE: Final = "harm_weights_example.csv"
+VOLUMES_FILE: Final = "offence_volumes_201718.csv"
+"""Offences recorded in England and Wales in 2017/18 per offence code (see its comment)."""
+WORKBOOK_SUFFIXES: Final = (".xlsx", ".xlsm", ".xls", ".ods")
 
 
 def example_weights_path() -> Path:
@@ -83,6 +109,8 @@ class HarmWeights:
     """Home Office offence code (normalised, e.g. '4.1') → weight."""
     sources: Mapping[str, str] = field(default_factory=dict)
     """Canonical category or offence code → the row's ``source`` text, where given."""
+    notes: tuple[str, ...] = ()
+    """What the reader left out or approximated (e.g. CSS codes outside the hierarchy)."""
 
     def weight_for(self, category: str, *, inherit: bool = False) -> float | None:
         """The weight of ``category`` (any name :func:`load_weights` accepts), or None.
@@ -179,8 +207,10 @@ def _parse_weight(path: Path, line: int, value: str) -> float:
 
 
 def load_weights(path: str | Path) -> HarmWeights:
-    """Read harm weights from a CSV file (format in the module docstring)."""
+    """Read harm weights from a CSV file, or an ONS CSS workbook by its suffix (module docs)."""
     path = Path(path)
+    if path.suffix.lower() in WORKBOOK_SUFFIXES:
+        return load_css_workbook(path)
     lines, numbers = _data_lines(path)
     if not lines:
         raise InputError(
@@ -276,3 +306,126 @@ def load_weights(path: str | Path) -> HarmWeights:
             "category, e.g. 'Burglary,250'."
         )
     return HarmWeights(path=path, weights=weights, code_weights=code_weights, sources=sources)
+
+
+# --------------------------------------------------------------------------- ONS CSS workbook
+
+
+@functools.cache
+def _volumes() -> tuple[tuple[tuple[str, ...], int], ...]:
+    """(offence codes, offences in England and Wales 2017/18) per row of :data:`VOLUMES_FILE`."""
+    text = (files("commsafe") / "data" / VOLUMES_FILE).read_text(encoding="utf-8")
+    lines = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    result = []
+    for row in csv.DictReader(lines):
+        codes = tuple(hierarchy.normalise_code(code) for code in row["ho_code"].split("+"))
+        if not all(hierarchy.group_for_offence_code(code) for code in codes):
+            raise ReferenceDataError(
+                f"commsafe/data/{VOLUMES_FILE}: {row['ho_code']!r} is not in the hierarchy"
+            )
+        result.append((codes, int(row["offences"])))
+    return tuple(result)
+
+
+def _targets() -> dict[str, frozenset[str]]:
+    """Canonical category → its offence codes: police.uk crime types, then hierarchy groups."""
+
+    def codes_of(groups: Sequence[hierarchy.OffenceGroup]) -> frozenset[str]:
+        below = [g for top in groups for g in (top, *hierarchy.descendants(top.key))]
+        return frozenset(code for g in below for code in g.ho_codes)
+
+    targets = {t: codes_of(hierarchy.police_uk_groups(t)) for t in taxonomy.CRIME_TYPES}
+    for group in hierarchy.HIERARCHY:
+        key = _canonical(group.name)
+        codes = codes_of((group,))
+        if key is not None and codes and key not in targets:
+            targets[key] = codes
+    return targets
+
+
+def _average_weights(
+    code_weights: Mapping[str, float], label: str
+) -> tuple[dict[str, float], dict[str, str], list[str]]:
+    weights: dict[str, float] = {}
+    sources: dict[str, str] = {}
+    unweighted: list[str] = []
+    partial: list[str] = []
+    none: list[str] = []
+    for name, codes in _targets().items():
+        total = volume = 0.0
+        missing = 0
+        for unit, offences in _volumes():
+            members = [code for code in unit if code in codes]
+            if not members:
+                continue
+            known = [code_weights[code] for code in members if code in code_weights]
+            if not known:
+                missing += max(offences, 0)
+                continue
+            total += offences * sum(known) / len(known)
+            volume += offences
+        mine = [code_weights[code] for code in sorted(codes) if code in code_weights]
+        if not mine:
+            none.append(name)
+        elif volume > 0:
+            weights[name] = total / volume
+            sources[name] = (
+                f"{label}, offence weights averaged by 2017/18 England and Wales offence volumes"
+            )
+            if missing:
+                share = missing / (missing + volume)
+                shown = "over 99.9%" if share > 0.999 else f"{share:.1%}"
+                partial.append(f"{name} ({shown})")
+        else:
+            weights[name] = sum(mine) / len(mine)
+            sources[name] = f"{label}, unweighted mean of offence weights (no 2017/18 volumes)"
+            unweighted.append(name)
+    notes = []
+    if unweighted:
+        notes.append(
+            "no offences were recorded in 2017/18 under the weighted codes of "
+            f"{', '.join(unweighted)}; their weight is the unweighted mean of those codes' weights"
+        )
+    if partial:
+        notes.append(
+            "part of the 2017/18 offences of these categories are under codes without a CSS "
+            f"weight, left out of their average: {', '.join(partial)}"
+        )
+    if none:
+        notes.append(f"no CSS weight for any offence code of {', '.join(none)}")
+    return weights, sources, notes
+
+
+def load_css_workbook(path: str | Path) -> HarmWeights:
+    """Read ONS Crime Severity Score weights from the workbook ONS publishes (.xlsx or .ods).
+
+    ``code_weights`` holds the weight of each offence code of the sheet "List of weights" that
+    is in commsafe's offence hierarchy (the others, e.g. fraud, are counted in ``notes``);
+    ``weights`` holds, for each police.uk crime type and hierarchy group, the mean of its codes'
+    weights weighted by offences recorded in England and Wales in 2017/18.
+    """
+    path = Path(path)
+    sheet = harm_css.read_weights_sheet(path)
+    found, rows, outside = sheet.weights, sheet.rows, sheet.outside
+    label = f"ONS Crime Severity Score ({path.name})"
+    code_weights = {code: w for code, w in found.items() if code not in outside}
+    if not code_weights:
+        raise InputError(
+            f"{path}, sheet {sheet.sheet!r}: none of its {len(found)} offence codes is in "
+            "commsafe's offence hierarchy (e.g. 8N, 105A, 4.1). Fix: check the code column "
+            "holds Home Office offence codes."
+        )
+    weights, sources, notes = _average_weights(code_weights, label)
+    for code in code_weights:
+        sources[code] = f"{label}, sheet {sheet.sheet!r} row {rows[code]}"
+    if outside:
+        shown = ", ".join(outside[:20]) + (", ..." if len(outside) > 20 else "")
+        notes.insert(
+            0,
+            f"{len(outside)} offence code{'s' if len(outside) != 1 else ''} of the CSS sheet "
+            f"{'are' if len(outside) != 1 else 'is'} not in commsafe's offence hierarchy and "
+            f"{'are' if len(outside) != 1 else 'is'} left out: {shown}",
+        )
+    return HarmWeights(
+        path=path, weights=weights, code_weights=code_weights, sources=sources, notes=tuple(notes)
+    )
