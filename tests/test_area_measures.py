@@ -262,7 +262,7 @@ def test_sentences_for_quality_edge_cases() -> None:
     assert quality_sentence(total=10, no_location=0, unresolved=0, subject="crimes",
                             period=periods.rolling_12("2024-03"), scope="Cambridge",
                             forces=2) == (
-        "All crimes in the 12 months to March 2024 in the forces covering Cambridge "
+        "All crimes in April 2023 to March 2024 in the forces covering Cambridge "
         "have a location.")
 
 

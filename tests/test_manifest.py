@@ -219,3 +219,29 @@ def test_no_changes_markdown() -> None:
     only_input = changes_markdown([Change("a.csv", None, "input revised", "x", "y")], "p", "c")
     assert "No published figure changed." in only_input
     assert "| a.csv | input revised | x | y |" in only_input
+
+
+def test_an_extra_input_file_changes_no_other_sources_row() -> None:
+    """The sources table is diffed by its key columns (kind, file, checksum), not by row
+    position: one partner file added between two others gives its own cells as 'appeared'
+    and nothing 'changed' (it gave "33 figures changed", all spurious)."""
+    import hashlib
+
+    import pandas as pd
+
+    from commsafe.outputs.manifest import table_figures
+
+    def sources(files: list[tuple[str, str, int]]) -> dict[str, object]:
+        frame = pd.DataFrame([{"file": f, "kind": k, "rows_read": n, "rows_loaded": n,
+                               "sha256": hashlib.sha256(f.encode()).hexdigest()[:12]}
+                              for f, k, n in files])
+        frame = frame.sort_values(["kind", "file", "sha256"]).reset_index(drop=True)
+        return table_figures(frame, ["kind", "file", "sha256"])
+
+    before = [("a.csv", "partner:a", 10), ("c.csv", "partner:c", 30),
+              ("2024-01-street.csv", "street", 500)]
+    after = [*before[:1], ("b.csv", "partner:b", 20), *before[1:]]
+    changes = changes_since(_manifest(sources(before)), _manifest(sources(after)))
+    assert {c.status for c in changes} == {"appeared"}
+    assert all("b.csv" in c.cell for c in changes)
+    assert len(changes) == 2  # rows_read and rows_loaded of the new file

@@ -284,12 +284,16 @@ def test_init_writes_a_commented_spec_that_reads_back(tmp_path: Path) -> None:
     assert spec.assessed.label == "2024/25" and spec.compare.label == "2023/24"
     assert spec.police_uk == ((tmp_path / "police").resolve(),)
     assert spec.reference == ((tmp_path / "ref").resolve(),)
-    assert [p.name for p in spec.priorities] == ["Violence and sexual offences", "Shoplifting"]
+    # ASB (2,000) outnumbers the second crime type (Shoplifting, 400): a third priority
+    assert [p.name for p in spec.priorities] == ["Violence and sexual offences", "Shoplifting",
+                                                 "Anti-social behaviour"]
+    assert spec.priorities[2].categories == ("Anti-social behaviour",)
     violence = spec.priorities[0]
     assert violence.categories == ("Violence and sexual offences",)
     assert [i.target for i in violence.indicators] == [
         Target("below_average", 5), Target("no_significant_increase")]
-    assert any("Violence and sexual offences (900), Shoplifting (400)" in n for n in notes)
+    assert any("Violence and sexual offences (900), Shoplifting (400), and Anti-social "
+               "behaviour (2,000 incidents" in n for n in notes)
     # round trip: rendering what was read gives the same spec again
     assert render_spec(spec) == text
     path.write_text(render_spec(spec), encoding="utf-8")

@@ -263,9 +263,9 @@ def top_areas_sentence(frame: Any, *, measure: str = "annual average",
 
 
 def _period_phrase(period: Any) -> str:
-    """'2024', '2024/25', '2024 Q1', 'the 12 months to March 2024', 'May 2023 to June 2024'."""
+    """'2024', '2024/25', '2024 Q1', 'April 2023 to March 2024', 'May 2023 to June 2024'."""
     if period.kind == "rolling_12":
-        return f"the 12 months to {_month(period.end)}"
+        return str(period.name)
     if period.kind in ("calendar_year", "financial_year", "academic_year", "quarter",
                        "financial_quarter"):
         return str(period.label)
@@ -392,9 +392,9 @@ RANKING_RULE = (
     "Key findings are ordered by: the analyst's own findings; data-quality warnings that "
     "change how every figure reads; recording breaks; indicators off track; areas above the "
     "countywide 99.8% control limit; then changes ranked by size × significance (the "
-    "absolute change in count, times the harm weight where weights are set, times the "
-    "strength of evidence -log10(p)); then new hotspots. At most 8 are in the summary; the "
-    "rest stay in their chapters.")
+    "absolute change in count, times the strength of evidence -log10(p), times, where harm "
+    "weights are set, the type's weight over the average weight of the area's crimes); then "
+    "new hotspots. At most 8 are in the summary; the rest stay in their chapters.")
 MAX_KEY_FINDINGS = 8
 
 
@@ -532,10 +532,14 @@ def _indicator_value(measure: str, value: float | None) -> str:
     return f"{round_half_away(value, 1):.1f}% of all crime"
 
 
-def indicator_detail(r: Any) -> str:
+def indicator_detail(r: Any, *, assessed: str | None = None, compare: str | None = None
+                     ) -> str:
     """Why an indicator (:class:`commsafe.measures.indicators.IndicatorResult`) is on or off
-    track, or has no data, in words with its numbers."""
-    assessed, compare = r.assessed.name, r.compare.name
+    track, or has no data, in words with its numbers. ``assessed`` and ``compare`` name the
+    periods (default their :attr:`~commsafe.periods.Period.name`; e.g. 'July 2018' when only
+    that month of a rolling year has data)."""
+    assessed = assessed or r.assessed.name
+    compare = compare or r.compare.name
     if r.reason == "incomplete":
         return f"{assessed}: not every month has data"
     if r.reason == "no_average":
@@ -560,4 +564,6 @@ def indicator_detail(r: Any) -> str:
                 f"{_indicator_value(r.measure, r.value)}); target "
                 f"{int(goal) if goal.is_integer() else goal:+}%")
     t = r.test
-    return f"{t.before:,} in {compare} → {t.after:,} in {assessed}: {t.words}"
+    over = (f" (the {r.months} month{'' if r.months == 1 else 's'} both periods have data "
+            "for)" if getattr(r, "partial", False) else "")
+    return f"{t.before:,} in {compare} → {t.after:,} in {assessed}{over}: {t.words}"

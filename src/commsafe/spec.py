@@ -687,13 +687,19 @@ def render_spec(spec: Spec, base: str | os.PathLike[str] | None = None) -> str:
 
 def default_priorities(category_counts: Mapping[str, int] | None) -> tuple[
         tuple[Priority, ...], str]:
-    """Two starting priorities, for the two largest crime types in ``category_counts`` (ASB
-    and unknown names ignored; ties in police.uk order), with a note saying what was chosen."""
+    """Starting priorities, with a note saying what was chosen: the two largest crime types
+    in ``category_counts`` (unknown names ignored; ties in police.uk order), and anti-social
+    behaviour as a third when it has at least as many incidents as the second of them (a
+    strategic assessment covers crime *and disorder*; ASB of that size is a demand the
+    partnership answers for)."""
     totals: dict[str, int] = {}
+    asb = 0
     for name, count in (category_counts or {}).items():
         std = standard_name(name)
         if std in CRIME_TYPES:
             totals[std] = totals.get(std, 0) + int(count)
+        elif std == ASB:
+            asb += int(count)
     ranked = sorted(totals, key=lambda n: (-totals[n], CRIME_TYPES.index(n)))[:2]
     if len(ranked) == 2:
         why = "the two largest crime types in the data"
@@ -718,6 +724,18 @@ def default_priorities(category_counts: Mapping[str, int] | None) -> tuple[
         )
         for n in ranked
     )
+    if len(totals) >= 2 and asb and asb >= totals[ranked[1]]:
+        priorities += (Priority(
+            name=ASB, categories=(ASB,), owner="",
+            rationale=(f"Anti-social behaviour: {asb:,} incidents, as many as or more than "
+                       f"{ranked[1]} ({totals[ranked[1]]:,}); review and edit."),
+            indicators=(
+                Indicator(f"{ASB}: count below the 5-year average", "count", (ASB,),
+                          Target("below_average", 5)),
+                Indicator(f"{ASB}: no significant increase", "count", (ASB,),
+                          Target("no_significant_increase")),
+            )),)
+        detail += f", and {ASB} ({asb:,} incidents, at least as many as {ranked[1]})"
     return priorities, f"priorities not given: starting with {detail} ({why}); edit to suit"
 
 

@@ -28,6 +28,7 @@ from commsafe.disclosure import DisclosureRules
 from commsafe.errors import InputError
 from commsafe.measures.areas import area_names
 from commsafe.measures.counts import events_view_sql
+from commsafe.measures.indicators import AreaMonthly
 from commsafe.measures.intervals import rounded_rate
 from commsafe.measures.rounding import whole_pct_change
 from commsafe.measures.significance import change_test
@@ -54,6 +55,8 @@ MEASURES = [{"id": "count", "label": "Count", "unit": ""},
 def indicator_id(categories: Sequence[str], name: str = "") -> str:
     """The atlas's id of the indicator counting ``categories`` (one crime type: its slug;
     several: ``group-`` and the slug of their ``name``, e.g. a priority's)."""
+    if list(categories) == [ASB]:
+        return "asb"
     return slug(categories[0]) if len(categories) == 1 else f"group-{slug(name)}"
 
 
@@ -299,9 +302,13 @@ def atlas_payload(store: Store, area: Area, *, period: Period, rules: Disclosure
                            "group": "Priorities",
                            "categories": list(members)})
     if ASB in present:
-        indicators.append({"id": "asb", "label": "Anti-social behaviour", "group": "ASB",
+        indicators.append({"id": indicator_id([ASB]), "label": "Anti-social behaviour",
+                           "group": "ASB",
                            "categories": [ASB]})
     partner: dict[str, dict[str, pd.DataFrame]] = {}
+    # a data set's own months (its first to last record): a period outside them is "no
+    # data", never 0 in every area
+    partner_months: dict[str, set[date]] = {}
     synthetic = False
     for name, label, is_synthetic in datasets:
         got = {lv.level: _partner_counts(store, name, area, lv.level) for lv in lvs}
@@ -309,6 +316,7 @@ def atlas_payload(store: Store, area: Area, *, period: Period, rules: Disclosure
             notes.append(f"{label}: no records placed in a ward or LSOA of {area.name}")
             continue
         partner[name] = got
+        partner_months[name] = AreaMonthly.for_dataset(store, name, area).covered
         synthetic = synthetic or is_synthetic
         indicators.append({"id": f"data-{slug(name)}", "label": label, "group": label,
                            "categories": None, "dataset": name})
@@ -326,8 +334,9 @@ def atlas_payload(store: Store, area: Area, *, period: Period, rules: Disclosure
             subject = next((c for c in cats or [] if rules.is_protected(c)), ind["label"])
             per: dict[str, Any] = {}
             previous: dict[str, int] | None = None
+            have = partner_months[ind["dataset"]] if "dataset" in ind else covered
             for p in chosen:
-                months = [m for m in p.months() if m in covered]
+                months = [m for m in p.months() if m in have]
                 counts = _sum_by_area(frame, months, cats) if months else None
                 per[p.label] = _value_block(counts, previous, lv, subject, rules)
                 previous = counts
@@ -368,7 +377,7 @@ def atlas_payload(store: Store, area: Area, *, period: Period, rules: Disclosure
                       for c, n, d, p in zip(lv.codes, lv.names, lv.districts, lv.paths,
                                             strict=True)]} for lv in lvs},
         "outline": out_lines,
-        "periods": [{"id": p.label, "label": p.label} for p in chosen],
+        "periods": [{"id": p.label, "label": p.name} for p in chosen],
         "indicators": [{"id": i["id"], "label": i["label"], "group": i["group"]}
                        for i in indicators],
         "measures": MEASURES,

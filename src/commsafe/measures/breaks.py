@@ -267,7 +267,7 @@ def recording_breaks(frame: pd.DataFrame, **kw: Any) -> tuple[pd.DataFrame, list
     Returns a DataFrame with columns ``force, category, month, before_per_month,
     after_per_month, ratio`` (month 'YYYY-MM', means to 1 dp, ratio to 2 dp) sorted by force,
     category, month, and the notes: first the method and threshold in one sentence, then one per
-    series too short to test. The notes are also in ``attrs['notes']``.
+    force whose series are too short to test. The notes are also in ``attrs['notes']``.
     """
     missing = {"force", "category", "month", "count"} - set(frame.columns)
     if missing:
@@ -282,13 +282,15 @@ def recording_breaks(frame: pd.DataFrame, **kw: Any) -> tuple[pd.DataFrame, list
         table = part.pivot_table(index="month", columns="category", values="count",
                                  aggfunc="sum", fill_value=0).sort_index()
         months = list(table.index)
+        if len(months) < 2 * min_side:  # every series of the force: one note for them all
+            cats = sorted(map(str, table.columns))
+            which = ", ".join(cats) if len(cats) <= 3 else f"all {len(cats)} series"
+            notes.append(
+                f"{force} / {which}: too short to test ({len(months)} months with data; "
+                f"at least {2 * min_side} needed), no break reported."
+            )
+            continue
         for category in sorted(table.columns, key=str):
-            if len(months) < 2 * min_side:
-                notes.append(
-                    f"{force} / {category}: too short to test ({len(months)} months with data; "
-                    f"at least {2 * min_side} needed), no break reported."
-                )
-                continue
             counts = [int(v) for v in table[category].to_numpy()]
             for b in detect_breaks(months, counts, **kw):
                 rows.append(RecordingBreak(str(force), str(category), b.month,

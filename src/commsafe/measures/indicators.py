@@ -101,6 +101,14 @@ class AreaMonthly:
             return list(period.months())
         return [periods.add_months(period.start, k) for k in self.offsets if k < len(period)]
 
+    def period_name(self, period: Period) -> str:
+        """``period`` by name (:attr:`Period.name`), or, when only some of its months count
+        (``offsets``), those months in words: 'July 2018' for the July of a rolling year."""
+        months = self.months_in(period)
+        if self.offsets is None or len(months) == len(period):
+            return period.name
+        return periods.months_text(months)
+
     def covered_offsets(self, period: Period) -> tuple[int, ...]:
         """Which months of ``period`` (as offsets from its start) have data."""
         return tuple(k for k, m in enumerate(period.months()) if m in self.covered)
@@ -217,6 +225,13 @@ class IndicatorResult:
     compare: Period
     earlier: int = 0
     pct: float | None = None
+    months: int = 0
+    """How many months of each period are counted (fewer than the period's length when
+    counted like for like over the months both have data for)."""
+
+    @property
+    def partial(self) -> bool:
+        return 0 < self.months < len(self.assessed)
 
 
 def _value(measure: str, count: int | None, total: int | None,
@@ -255,7 +270,7 @@ def evaluate_indicator(data: AreaMonthly, *, name: str, measure: str,
                pct: float | None = None) -> IndicatorResult:
         return IndicatorResult(name, measure, target, target_kind, target_value, value,
                                baseline, status, reason, count, c_count, test, assessed,
-                               compare, earlier, pct)
+                               compare, earlier, pct, len(data.months_in(assessed)))
 
     if value is None:
         return result(None, NO_DATA, "incomplete")

@@ -149,8 +149,10 @@ def _new_figure(source: str) -> tuple[Figure, Axes]:
     ax = fig.add_subplot()
     apply_house_style(ax)
     # the source line: a figure-level label, so that constrained layout keeps room for it
-    fig.supxlabel(textwrap.fill(source, SOURCE_WRAP), x=0.01, ha="left", fontsize=7.5,
-                  color=_MUTED, multialignment="left")
+    # (none when the caller prints the source beside the image, as the document does)
+    if source:
+        fig.supxlabel(textwrap.fill(source, SOURCE_WRAP), x=0.01, ha="left", fontsize=7.5,
+                      color=_MUTED, multialignment="left")
     return fig, ax
 
 

@@ -170,6 +170,7 @@ def pyramid_chart(victims: pd.DataFrame, offenders: pd.DataFrame | None = None, 
                             borderaxespad=0.2)
         legend.get_title().set_color(_TEXT)
         legend.get_title().set_multialignment("left")
-        fig.supxlabel(textwrap.fill(source, SOURCE_WRAP), x=0.01, ha="left", fontsize=7.5,
-                      color=_MUTED, multialignment="left")
+        if source:  # none when the caller prints it beside the image
+            fig.supxlabel(textwrap.fill(source, SOURCE_WRAP), x=0.01, ha="left",
+                          fontsize=7.5, color=_MUTED, multialignment="left")
         return save_figure(fig, out_stem)

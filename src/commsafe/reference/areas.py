@@ -140,6 +140,32 @@ SELECT lsoa21, population FROM from11 WHERE NOT EXISTS (SELECT 1 FROM p21)
 """
 
 
+_LSOA11_UP = """
+WITH lp AS (
+    SELECT area_code AS lsoa11, population FROM population
+    WHERE area_type = 'lsoa11' AND sex = 'persons' AND age_band = 'all' AND year = $year
+), link AS (
+    SELECT from_code, arg_max(to_code, (coalesce(vintage, 0), to_code)) AS to_code
+    FROM area_links WHERE from_type = $from AND to_type = $to GROUP BY from_code
+), d AS (
+    SELECT from_code, arg_max(to_code, (coalesce(vintage, 0), to_code)) AS to_code
+    FROM area_links WHERE from_type = 'district' AND to_type = $to GROUP BY from_code
+), lsoa_district AS (
+    SELECT from_code, arg_max(to_code, (coalesce(vintage, 0), to_code)) AS to_code
+    FROM area_links WHERE from_type = $from AND to_type = 'district' GROUP BY from_code
+)
+SELECT CASE WHEN $via_district THEN d.to_code ELSE link.to_code END AS area_code,
+       round(sum(lp.population), 3) AS population
+FROM lp
+LEFT JOIN link ON link.from_code = lp.lsoa11
+LEFT JOIN lsoa_district ld ON ld.from_code = lp.lsoa11
+LEFT JOIN d ON d.from_code = ld.to_code
+GROUP BY 1 HAVING area_code IS NOT NULL
+"""
+"""Population of wards, districts, CSPs and PFAs from 2011 LSOAs, when no 2021 LSOAs are
+loaded (a store holding only 2011 geography, such as the package-index sample)."""
+
+
 def nearest_year(years: Sequence[int], year: int) -> int:
     """The loaded population year used for ``year``: the nearest, the later one on a tie."""
     return min(years, key=lambda y: (abs(y - year), -y))
@@ -192,6 +218,8 @@ def area_population(con: duckdb.DuckDBPyConnection, level: str, year: int) -> Ar
         via_district = link in ("csp", "pfa")
         params = {"year": used, "from": "lsoa21", "to": link, "via_district": via_district}
         frame = con.execute(sql, params).df()
+        if frame.empty:  # no 2021 LSOAs loaded: sum the 2011 LSOAs through their own links
+            frame = con.execute(_LSOA11_UP, {**params, "from": "lsoa11"}).df()
         return AreaPopulation(level, used, year, frame, note)
     frame = con.execute(sql, {"year": used}).df()
     return AreaPopulation(level, used, year, frame, note)

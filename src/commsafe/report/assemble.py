@@ -32,6 +32,7 @@ import pandas as pd
 from commsafe import __version__
 from commsafe.errors import InputError
 from commsafe.findings import (
+    RANKING_RULE,
     Finding,
     and_list,
     change_score,
@@ -41,6 +42,7 @@ from commsafe.findings import (
     subject_for,
     top_areas_sentence,
 )
+from commsafe.measures.harm import HarmWeights, load_weights
 from commsafe.measures.indicators import (
     AreaMonthly,
     Comparison,
@@ -62,6 +64,9 @@ from commsafe.taxonomy import ASB, CRIME_TYPES
 __all__ = ["Assembled", "assemble", "slug"]
 
 HISTORY_YEARS = 5
+IMAGE_SOURCE = ""
+"""The source drawn inside the document's chart images: none, since the document prints each
+figure's source under its caption, as text (read by screen readers, kept by Word edits)."""
 ALL_CRIME = "All crime"
 GLOSSARY: tuple[tuple[str, str], ...] = (
     ("ASB", "Anti-social behaviour: incidents recorded by the police that are not crimes."),
@@ -116,6 +121,25 @@ class _Context:
     quality: Any = None
     breaks: pd.DataFrame | None = None
     """Recording breaks of the forces covering the area (:mod:`commsafe.measures.breaks`)."""
+    harm: HarmWeights | None = None
+    """The spec's harm weights (``harm_weights``), or None."""
+
+    def harm_factor(self, category: str) -> float:
+        """How much a change in ``category`` weighs in the ranking of findings: its harm weight
+        over the average weight of the area's crimes in the period assessed (weighted by their
+        counts); 1 without weights, or for a category without one (All crime, ASB)."""
+        if self.harm is None:
+            return 1.0
+        weight = self.harm.weight_for(category, inherit=True)
+        counts = {c: n for c in CRIME_TYPES
+                  if (n := self.data.count([c], self.spec.assessed))
+                  and self.harm.weight_for(c, inherit=True) is not None}
+        total = sum(counts.values())
+        if weight is None or not total:
+            return 1.0
+        mean = sum(n * float(self.harm.weight_for(c, inherit=True) or 0)
+                   for c, n in counts.items()) / total
+        return weight / mean if mean else 1.0
 
     def break_between(self, category: str, before: Period, after: Period) -> str | None:
         """Words for a recording break of ``category`` between the start of ``before`` and
@@ -139,6 +163,19 @@ class _Context:
 
     def scope(self) -> str:
         return f"{self.area.level} = '{self.area.code}'"
+
+    def name(self, period: Period) -> str:
+        """``period`` by name, or by the months that count when only some of them have data
+        (:meth:`AreaMonthly.period_name`): 'July 2018', not 'August 2017 to July 2018'."""
+        return self.data.period_name(period)
+
+    @property
+    def assessed_name(self) -> str:
+        return self.name(self.spec.assessed)
+
+    @property
+    def compare_name(self) -> str:
+        return self.name(self.spec.compare)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -208,6 +245,7 @@ def _change_rows(ctx: _Context, categories: Sequence[str], before: Period | None
     frame.attrs["unit"] = "quarter" if "quarter" in after.kind else "year"
     frame.attrs["comparison"] = _comparison_words(cmp)
     frame.attrs["periods"] = {before.label: before, after.label: after}
+    frame.attrs["names"] = {p.label: ctx.name(p) for p in (before, after)}
     frame.attrs["partial"] = cmp.partial or cmp.data is None
     frame.attrs["like_for_like"] = (
         f" (Like for like: the {cmp.months} months both periods have data for.)"
@@ -217,7 +255,7 @@ def _change_rows(ctx: _Context, categories: Sequence[str], before: Period | None
 
 def _period_labels(frame: pd.DataFrame) -> dict[str, str]:
     """A change table's column labels: its periods by name."""
-    return {**_LABELS, **{k: p.name for k, p in frame.attrs["periods"].items()}}
+    return {**_LABELS, **frame.attrs["names"]}
 
 
 def parse_period_of(frame: pd.DataFrame, label: str) -> Period:
@@ -231,7 +269,9 @@ def _comparison_words(cmp: Comparison) -> str:
     if cmp.data is None:
         return f"No comparison: {cmp.reason}."
     if not cmp.partial:
-        return f"{cmp.after.name} compared with {cmp.before.name} ({cmp.months} months each)."
+        each = f"{cmp.months} month{'' if cmp.months == 1 else 's'} each"
+        return (f"{cmp.data.period_name(cmp.after)} compared with "
+                f"{cmp.data.period_name(cmp.before)} ({each}).")
     after_months = cmp.data.months_in(cmp.after)
     return (f"{months_text(after_months)} compared with the same {cmp.months} months of "
             f"{cmp.before.name} ({months_text(cmp.data.months_in(cmp.before))}): no data for "
@@ -258,10 +298,9 @@ def _details(ctx: _Context, built: date) -> list[tuple[str, str]]:
     spec = ctx.spec
     last = max(ctx.data.covered) if ctx.data.covered else None
     return [
-        ("Title", _title(spec, ctx.kind)),
+        ("Title", _title(ctx, ctx.kind)),
         ("Date", f"{built:%-d %B %Y}"),
-        ("Period", f"{_both_names(spec.assessed)}, compared with "
-                   f"{_both_names(spec.compare)}"),
+        ("Period", _period_detail(ctx)),
         ("Produced by", f"{spec.partnership_name}, with commsafe {__version__}"),
         ("Geographic coverage", f"{ctx.area.name or ctx.area.code} ({ctx.area.code}, "
                                 f"{ctx.area.level.upper()})"),
@@ -270,14 +309,39 @@ def _details(ctx: _Context, built: date) -> list[tuple[str, str]]:
     ]
 
 
+def _period_detail(ctx: _Context) -> str:
+    spec = ctx.spec
+    n = len(ctx.data.months_in(spec.assessed))
+    if n == len(spec.assessed):
+        return f"{_both_names(spec.assessed)}, compared with {_both_names(spec.compare)}"
+    return (f"{ctx.assessed_name} (the {n} month{'' if n == 1 else 's'} of "
+            f"{_both_names(spec.assessed)} with data), compared with {ctx.compare_name}")
+
+
 def _both_names(p: Period) -> str:
     """A period's name, with its months when the name does not give them (2023/24)."""
     return p.name if p.name == p.long_name else f"{p.name} ({p.long_name})"
 
 
-def _title(spec: Spec, kind: str) -> str:
+def _covering(ctx: _Context) -> str:
+    """The assessed period by what it covers: 'July 2018 (1 month with data)' when only some
+    of its months have data, else its name."""
+    n = len(ctx.data.months_in(ctx.spec.assessed))
+    if n == len(ctx.spec.assessed):
+        return ctx.assessed_name
+    return f"{ctx.assessed_name} ({n} month{'' if n == 1 else 's'} with data)"
+
+
+def _title(ctx: _Context, kind: str) -> str:
     what = "Quarterly monitoring report" if kind == "monitoring" else "Strategic assessment"
-    return f"{spec.partnership_name}: {what} {spec.assessed.name}"
+    return f"{ctx.spec.partnership_name}: {what} {_covering(ctx)}"
+
+
+def _from_first_data(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+    """``rows`` (periods, oldest first) from the first with data under ``key``: years before
+    any data was loaded are left out, a gap between years with data stays (blank)."""
+    first = next((i for i, r in enumerate(rows) if r[key] is not None), len(rows) - 1)
+    return rows[first:]
 
 
 def _overview(ctx: _Context, sec: Section) -> Table:
@@ -288,9 +352,9 @@ def _overview(ctx: _Context, sec: Section) -> Table:
         n = ctx.data.count(None, p)
         pop = ctx.population.get(p.start.year)
         rate = rounded_rate(n, pop) if n is not None else None
-        rows.append({"period": p.name, "count": n, "population": pop,
+        rows.append({"period": ctx.name(p), "count": n, "population": pop,
                      "rate_per_1000": rate})
-    frame = pd.DataFrame(rows)
+    frame = pd.DataFrame(_from_first_data(rows, "count"))
     frame["count"] = frame["count"].astype("Int64")
     frame["population"] = frame["population"].astype("Int64")
     table = ctx.pub.table(
@@ -312,7 +376,7 @@ def _overview(ctx: _Context, sec: Section) -> Table:
 
         def draw(stem: Path) -> list[Path]:
             return count_rate_chart(chart, title=f"All crime, {ctx.area.name}: count and "
-                                    "rate per 1,000 residents", source=ctx.source,
+                                    "rate per 1,000 residents", source=IMAGE_SOURCE,
                                     out_stem=stem)
         try:
             sec.add(ctx.pub.figure("overview_count_rate", draw, caption="All crime by year: "
@@ -334,9 +398,10 @@ def _asb(ctx: _Context, sec: Section) -> list[Finding]:
     for p in _history_periods(ctx.spec):
         n = ctx.data.count([ASB], p)
         pop = ctx.population.get(p.start.year)
-        rows.append({"period": p.name, "incidents": n, "residents": pop,
+        rows.append({"period": ctx.name(p), "incidents": n, "residents": pop,
                      "rate_per_1000": rounded_rate(n, pop) if n is not None else None})
-    frame = pd.DataFrame(rows).astype({"incidents": "Int64", "residents": "Int64"})
+    frame = pd.DataFrame(_from_first_data(rows, "incidents")).astype(
+        {"incidents": "Int64", "residents": "Int64"})
     if frame["incidents"].isna().all() or not frame["incidents"].fillna(0).any():
         sec.add(Paragraph(f"No anti-social behaviour incidents are loaded for "
                           f"{ctx.area.name}.", "note"))
@@ -356,10 +421,10 @@ def _asb(ctx: _Context, sec: Section) -> list[Finding]:
     change = _change_rows(ctx, [ASB])
     pair = [ctx.spec.compare.label, ctx.spec.assessed.label]
     ctable = ctx.pub.table(
-        "asb_change", change, title=f"Anti-social behaviour: {ctx.spec.assessed.name} "
-        f"compared with {ctx.spec.compare.name}", keys=["category"],
+        "asb_change", change, title=f"Anti-social behaviour: {ctx.assessed_name} "
+        f"compared with {ctx.compare_name}", keys=["category"],
         query={"measure": "ASB change", "area": ctx.area.code, "compare": pair},
-        labels={**_LABELS, "category": "Category"}, source=ctx.source,
+        labels={**_period_labels(change), "category": "Category"}, source=ctx.source,
         notes=[change.attrs["comparison"]])
     sec.add(ctable)
     found = _change_findings(ctx, change, ctable, prefix="asb")
@@ -387,10 +452,10 @@ def _context(ctx: _Context, sec: Section) -> list[Finding]:
         sec.add(Paragraph("No countywide view: no other partnership of the force is in the "
                           "reference data.", "note"))
         return []
-    frame["period"] = spec.assessed.name if len(months) == len(spec.assessed) else \
+    frame["period"] = ctx.assessed_name if len(months) == len(spec.assessed) else \
         months_text(months)
     ctx.pub.table("context", frame, title="Countywide view: every CSP of the force and the "
-                  f"force area, {spec.assessed.name}",
+                  f"force area, {ctx.assessed_name}",
                   keys=["level", "area_code", "category"],
                   query={"measure": "countywide view", "area": ctx.area.code,
                          "months": [f"{m:%Y-%m}" for m in months]},
@@ -406,12 +471,12 @@ def _context(ctx: _Context, sec: Section) -> list[Finding]:
                    "funnel"]]
     sec.add(Paragraph(f"How {ctx.area.name} compares with the other {peers - 1} "
                       "partnerships of its police force and with the force area as a whole, "
-                      f"in {spec.assessed.name}: rate per 1,000 residents, rank among the "
+                      f"in {ctx.assessed_name}: rate per 1,000 residents, rank among the "
                       f"{peers} (1 = highest rate) and where it lies on a funnel plot of "
                       "rates against population (95% and 99.8% control limits)."))
     sec.add(ctx.pub.table(
         "context_partnership", shown.reset_index(drop=True),
-        title=f"{ctx.area.name} in the countywide view, {spec.assessed.name}",
+        title=f"{ctx.area.name} in the countywide view, {ctx.assessed_name}",
         keys=["category"], query={"measure": "countywide view", "area": ctx.area.code},
         labels={**_LABELS, "rate_per_1000_force": "Force rate per 1,000",
                 "funnel": "Funnel plot", "category": "Category"},
@@ -422,7 +487,7 @@ def _context(ctx: _Context, sec: Section) -> list[Finding]:
     def draw(stem: Path) -> list[Path]:
         return funnel_chart(frame, category=ALL_CRIME, highlight=ctx.area.code,
                             title=f"All crime: rate per 1,000 residents by CSP against "
-                                  f"population, {spec.assessed.name}", source=ctx.source,
+                                  f"population, {ctx.assessed_name}", source=IMAGE_SOURCE,
                             out_stem=stem)
     try:
         sec.add(ctx.pub.figure("context_funnel", draw, caption="All crime: funnel plot of "
@@ -450,7 +515,7 @@ def _change_table(ctx: _Context, sec: Section) -> tuple[Table, pd.DataFrame]:
     pair = [spec.compare.label, spec.assessed.label]
     table = ctx.pub.table(
         "change_by_type", frame,
-        title=f"Crime by type: {spec.assessed.name} compared with {spec.compare.name}",
+        title=f"Crime by type: {ctx.assessed_name} compared with {ctx.compare_name}",
         keys=["category"], query={"measure": "change by crime type", "area": ctx.area.code,
                                   "compare": pair, "min_base": spec.min_base},
         labels=_period_labels(frame), source=ctx.source, value_columns=pair,
@@ -459,7 +524,7 @@ def _change_table(ctx: _Context, sec: Section) -> tuple[Table, pd.DataFrame]:
         emphasis=[c == ALL_CRIME for c in frame["category"]],
         notes=[frame.attrs["comparison"],
                f"Average: of the {years} earlier period(s) with data, of the "
-               f"{HISTORY_YEARS} before {spec.assessed.name}.",
+               f"{HISTORY_YEARS} before {ctx.assessed_name}.",
                f"'No calc': % change not given when the earlier count is below "
                f"{spec.min_base}.", "Significance: exact conditional test, p < 0.05."])
     if frame.attrs["partial"]:
@@ -496,7 +561,8 @@ def _change_findings(ctx: _Context, frame: pd.DataFrame, table: Table, *,
         text += str(frame.attrs.get("like_for_like", ""))
         out.append(Finding(f"{prefix}:{slug(str(r['category']))}:{section}", text, table.id,
                            "break" if stepped else "change", section,
-                           score=change_score(int(a), int(b), float(r["p_value"]))))
+                           score=change_score(int(a), int(b), float(r["p_value"]),
+                                              harm=ctx.harm_factor(str(r["category"])))))
     return out
 
 
@@ -557,6 +623,7 @@ def _priority_chapter(ctx: _Context, pr: Priority, number: int) -> Section:
         if ind.target.kind != "below_average":  # the comparison period, like for like
             data = data.compared(spec.compare, spec.assessed,
                                  min_months=spec.min_months_compared).data or data
+        named = ctx.name if ind.dataset is None else data.period_name
         res = evaluate_indicator(data, name=ind.name, measure=ind.measure,
                                  categories=cats, target_kind=ind.target.kind,
                                  target_value=ind.target.value, assessed=spec.assessed,
@@ -567,7 +634,8 @@ def _priority_chapter(ctx: _Context, pr: Priority, number: int) -> Section:
                  if n is not None and 0 < n < ctx.pub.rules.threshold]
         withheld = bool(small) and _protected_subject(ctx, ind.categories) is not None
         detail = (f"figures withheld: counts below {ctx.pub.rules.threshold} in a protected "
-                  "category are not published") if withheld else indicator_detail(res)
+                  "category are not published") if withheld else indicator_detail(
+                      res, assessed=named(spec.assessed), compare=named(spec.compare))
         results.append((res, withheld, detail))
         value = res.value
         shown = ("no data" if value is None else mark if withheld else
@@ -601,8 +669,8 @@ def _priority_chapter(ctx: _Context, pr: Priority, number: int) -> Section:
     frame = _change_rows(ctx, list(pr.categories))
     pair = [spec.compare.label, spec.assessed.label]
     table = ctx.pub.table(
-        f"{key}_performance", frame, title=f"{pr.name}: {spec.assessed.name} compared "
-        f"with {spec.compare.name}", keys=["category"],
+        f"{key}_performance", frame, title=f"{pr.name}: {ctx.assessed_name} compared "
+        f"with {ctx.compare_name}", keys=["category"],
         query={"priority": pr.name, "measure": "change by crime type", "compare": pair},
         labels=_period_labels(frame), source=ctx.source, value_columns=pair,
         category_column="category",
@@ -665,7 +733,7 @@ def _dataset_trend(ctx: _Context, sec: Section, dataset: str, data: AreaMonthly,
 
     def draw(stem_path: Path) -> list[Path]:
         return trend_chart(monthly, yearly, title=f"{label}: records by month, "
-                           f"{ctx.area.name}", source=source, out_stem=stem_path)
+                           f"{ctx.area.name}", source=IMAGE_SOURCE, out_stem=stem_path)
 
     sec.add(ctx.pub.figure(stem, draw, caption=f"{label}: records by month, {ctx.area.name}",
                            alt=f"Monthly bar chart of {label} records in {ctx.area.name}.",
@@ -696,7 +764,7 @@ def _trend_figure(ctx: _Context, sec: Section, categories: list[str] | None, nam
     yearly = yearly_average_monthly(monthly, kind)
 
     def draw(stem: Path) -> list[Path]:
-        return trend_chart(monthly, yearly, title=title, source=ctx.source, out_stem=stem)
+        return trend_chart(monthly, yearly, title=title, source=IMAGE_SOURCE, out_stem=stem)
 
     sec.add(ctx.pub.figure(name, draw, caption=title,
                            alt=f"Monthly bar chart: {title}. Dashed lines mark each year's "
@@ -716,14 +784,14 @@ def _where(ctx: _Context, sec: Section, categories: list[str], key: str, name: s
     if frame.empty or int(frame["count"].sum()) == 0:
         if _where_2011(ctx, sec, categories, key, name, subject):
             return
-        sec.add(Paragraph(f"No {subject} in {spec.assessed.name} were placed in a "
+        sec.add(Paragraph(f"No {subject} in {ctx.assessed_name} were placed in a "
                           f"{level}.", "note"))
         return
     frame = frame.sort_values(["count", "area_code"], ascending=[False, True]).reset_index(
         drop=True)
     show = ["area_name", "count", "population", "rate_per_1000", "rank"]
     table = ctx.pub.table(
-        f"{key}_{level}s", frame, title=f"{name} by {level}, {spec.assessed.name}: count and "
+        f"{key}_{level}s", frame, title=f"{name} by {level}, {ctx.assessed_name}: count and "
         "rate per 1,000 residents", keys=["area_code", "area_name"],
         query={"priority": name, "measure": f"rates by {level}", "period": spec.assessed.label},
         labels=_LABELS, source=ctx.source + "; ONS population", value_columns=["count"],
@@ -741,7 +809,7 @@ def _where(ctx: _Context, sec: Section, categories: list[str], key: str, name: s
         sec.add(Paragraph(top))
     if len(frame) and not _protected_subject(ctx, categories):
         _map_figure(ctx, sec, frame, level, f"{key}_map", f"{name}: rate per 1,000 residents "
-                    f"by {level}, {spec.assessed.name}", categories)
+                    f"by {level}, {ctx.assessed_name}", categories)
     sec.add(table)
     _hotspots(ctx, sec, categories, key, subject)
 
@@ -753,7 +821,7 @@ def _where_2011(ctx: _Context, sec: Section, categories: list[str], key: str, na
     level = (ctx.atlas or {}).get("levels", {}).get("lsoa11")
     from commsafe.atlas.data import indicator_id
 
-    ind = indicator_id(categories, name)
+    ind = indicator_id(categories, name) if categories else "all-crime"
     block = (ctx.atlas or {}).get("values", {}).get("lsoa11", {}).get(ind, {}).get(
         ctx.spec.assessed.label)
     if level is None or block is None:
@@ -778,9 +846,9 @@ def _where_2011(ctx: _Context, sec: Section, categories: list[str], key: str, na
         _map_figure(ctx, sec, frame.assign(count=pd.to_numeric(frame["count"],
                                                                errors="coerce")),
                     "lsoa11", f"{key}_map", f"{name}: rate per 1,000 residents by 2011 LSOA, "
-                    f"{ctx.spec.assessed.name}", categories)
+                    f"{ctx.assessed_name}", categories)
     sec.add(ctx.pub.table(
-        f"{key}_lsoa11s", frame, title=f"{name} by 2011 LSOA, {ctx.spec.assessed.name}",
+        f"{key}_lsoa11s", frame, title=f"{name} by 2011 LSOA, {ctx.assessed_name}",
         keys=["area_code", "area_name"],
         query={"priority": name, "measure": "counts and rates by 2011 LSOA",
                "period": ctx.spec.assessed.label},
@@ -809,9 +877,9 @@ def _map_figure(ctx: _Context, sec: Section, frame: pd.DataFrame, level: str, na
     value = "rate_per_1000" if geo["rate_per_1000"].notna().any() else "count"
 
     def draw(stem: Path) -> list[Path]:
-        return choropleth(geo, value, title=title, source=ctx.source + "; ONS boundaries and "
-                          "population", out_stem=stem, legend_title="Rate per 1,000"
-                          if value == "rate_per_1000" else "Count", outline=outline,
+        return choropleth(geo, value, title=title, source=IMAGE_SOURCE, out_stem=stem,
+                          legend_title="Rate per 1,000" if value == "rate_per_1000" else
+                          "Count", outline=outline,
                           quality_note=ctx.quality.text if ctx.quality else None,
                           label_top=3).paths
 
@@ -819,7 +887,7 @@ def _map_figure(ctx: _Context, sec: Section, frame: pd.DataFrame, level: str, na
                            alt=f"Map of {title}; the figures are in the table that follows.",
                            query={"figure": "choropleth", "level": level, "value": value,
                                   "categories": categories or [ALL_CRIME]},
-                           source=ctx.source))
+                           source=ctx.source + "; ONS boundaries and population"))
 
 
 def _hotspots(ctx: _Context, sec: Section, categories: list[str], key: str,
@@ -852,23 +920,23 @@ def _hotspots(ctx: _Context, sec: Section, categories: list[str], key: str,
             extra = f" and {len(new) - 5} more" if len(new) > 5 else ""
             text = (f"{len(new)} LSOA{'s are' if len(new) != 1 else ' is a'} new "
                     f"hotspot{'s' if len(new) != 1 else ''} of {subject} in "
-                    f"{spec.assessed.name}, not hot in {spec.compare.name}: "
+                    f"{ctx.assessed_name}, not hot in {ctx.compare_name}: "
                     f"{shown}{extra}.")
             ctx.findings.append(Finding(f"hotspot-new:{key}", text, "", "hotspot", "summary"))
         sec.add(Paragraph(
-            f"Compared with {spec.compare.name}: "
+            f"Compared with {ctx.compare_name}: "
             + ", ".join(f"{int(counts_by.get(c, 0))} {c}" for c in
                         ("new", "persistent", "intensifying", "diminishing", "former"))
             + " hotspot LSOAs (a hotspot is 'intensifying' or 'diminishing' when its Gi* z "
             "changed by more than 1)."))
     if hot.empty:
         sec.add(Paragraph(f"No LSOA is a statistically significant hotspot of {subject} in "
-                          f"{spec.assessed.name} (Getis-Ord Gi*, false discovery rate 5%)."))
+                          f"{ctx.assessed_name} (Getis-Ord Gi*, false discovery rate 5%)."))
         return
     listed = ", ".join(f"{names.get(c, c)}" for c in hot["area_code"].head(5))
     more = f" and {len(hot) - 5} more" if len(hot) > 5 else ""
     text = (f"{len(hot)} of {len(result.frame)} LSOAs form statistically significant "
-            f"hotspots of {subject} in {spec.assessed.name} (Getis-Ord Gi*, false discovery "
+            f"hotspots of {subject} in {ctx.assessed_name} (Getis-Ord Gi*, false discovery "
             f"rate 5%): {listed}{more}.")
     frame = hot[["area_code", "count", "gi_z", "p_adjusted"]].rename(
         columns={"p_adjusted": "p_value"})
@@ -876,7 +944,7 @@ def _hotspots(ctx: _Context, sec: Section, categories: list[str], key: str,
     frame["gi_z"] = frame["gi_z"].round(2)
     frame["p_value"] = frame["p_value"].astype(float)
     table = ctx.pub.table(f"{key}_hotspots", frame.reset_index(drop=True),
-                          title=f"Hotspot LSOAs: {subject}, {spec.assessed.name}",
+                          title=f"Hotspot LSOAs: {subject}, {ctx.assessed_name}",
                           keys=["area_code", "area_name"],
                           query={"measure": "Gi* hotspots, LSOA", "categories": categories,
                                  **result.params},
@@ -963,9 +1031,9 @@ def _partner(ctx: _Context, sec: Section) -> None:
         source = f"{title}{' (synthetic)' if m.synthetic else ''}; commsafe"
 
         def draw(stem: Path, monthly: pd.DataFrame = monthly, yearly: pd.DataFrame = yearly,
-                 label: str = label, source: str = source) -> list[Path]:
+                 label: str = label) -> list[Path]:
             return trend_chart(monthly, yearly, title=f"{label}: records by month",
-                               source=source, out_stem=stem)
+                               source=IMAGE_SOURCE, out_stem=stem)
 
         sub.add(Paragraph(" ".join(str(n) for n in monthly.attrs.get("notes", [])), "note"))
         short = _short_name(m.kind, used)
@@ -1015,7 +1083,7 @@ def _who(ctx: _Context, sec: Section, dataset: str, label: str, source: str, *,
         return
     if inside.empty:
         sec.add(Paragraph(f"{label} has no records{what} in {ctx.area.name} in "
-                          f"{spec.assessed.name}.", "note"))
+                          f"{ctx.assessed_name}.", "note"))
         return
     if police_uk and any(ctx.pub.rules.is_protected(c) for c in police_uk):
         sec.add(Paragraph("Not shown: the pyramid of a protected category would publish "
@@ -1024,7 +1092,7 @@ def _who(ctx: _Context, sec: Section, dataset: str, label: str, source: str, *,
     victims, offenders = pyramid(people(inside, "victim")), pyramid(people(inside, "offender"))
     whole_v, whole_o = pyramid(people(rows, "victim")), pyramid(people(rows, "offender"))
     title = (f"Victims and offenders by age and sex{what}, {ctx.area.name}, "
-             f"{spec.assessed.name}")
+             f"{ctx.assessed_name}")
     if police_uk:
         sec.add(Paragraph(f"From {label}: the {len(inside):,} records in {ctx.area.name} "
                           f"whose Home Office offence code police.uk publishes under "
@@ -1033,7 +1101,7 @@ def _who(ctx: _Context, sec: Section, dataset: str, label: str, source: str, *,
     known = {"victims": int(victims["count"].sum()), "offenders": int(offenders["count"].sum())}
     if not any(known.values()):
         sec.add(Paragraph(f"No victim or offender of known age and sex{what} in "
-                          f"{ctx.area.name} in {spec.assessed.name}.", "note"))
+                          f"{ctx.area.name} in {ctx.assessed_name}.", "note"))
         return
     if not all(known.values()):
         missing = next(k for k, v in known.items() if not v)
@@ -1048,13 +1116,13 @@ def _who(ctx: _Context, sec: Section, dataset: str, label: str, source: str, *,
         if not known["victims"]:
             return pyramid_chart(offenders, None, value="share", comparison=whole_o,
                                  comparison_label=f"all of {label}", title=title,
-                                 source=source, out_stem=stem,
+                                 source=IMAGE_SOURCE, out_stem=stem,
                                  panel_titles=("Offenders", ""))
         return pyramid_chart(victims, offenders if known["offenders"] else None,
                              value="share", comparison=whole_v,
                              offender_comparison=whole_o if known["offenders"] else None,
                              comparison_label=f"all of {label}", title=title,
-                             source=source, out_stem=stem)
+                             source=IMAGE_SOURCE, out_stem=stem)
 
     stem = f"{key}_who" if key else "who"
     sec.add(ctx.pub.figure(stem, draw, caption=title,
@@ -1124,7 +1192,7 @@ def _sources(ctx: _Context, sec: Section) -> None:
     sec.add(Paragraph("Every input the store held when this document was built. The full "
                       "list with SHA-256 checksums, and every table and figure with the query "
                       "that made it, is in manifest.json beside this document."))
-    sec.add(ctx.pub.table("sources", frame.assign(row=range(1, len(frame) + 1)),
+    sec.add(ctx.pub.table("sources", frame,  # keyed by file, never by row position
                           title="Data sources", keys=["kind", "file", "sha256"],
                           query={"inputs": "loads table"}, show=["file", "kind", "rows_read",
                                                                   "rows_loaded", "sha256"],
@@ -1141,6 +1209,7 @@ def _sources(ctx: _Context, sec: Section) -> None:
         "Recorded crime reflects reporting and recording as well as crime: changes in "
         "recording practice move some types (violence without injury, public order, "
         "stalking and harassment).",
+        RANKING_RULE,
         *ctx.notes,
     ]
     if ctx.quality is not None:
@@ -1171,14 +1240,19 @@ def _coverage(ctx: _Context, sec: Section) -> None:
     sec.add(Paragraph(text))
     if ctx.breaks is not None:
         breaks = ctx.breaks
+        untested = [str(n) for n in breaks.attrs.get("notes", [])[1:]]  # too short to test
         sec.add(ctx.pub.table(
             "recording_breaks", breaks, title="Recording breaks: level shifts detected in "
             "each force's monthly series", keys=["force", "category", "month"],
             query={"measure": "recording breaks", "method": METHOD},
             labels={"force": "Force", "category": "Category", "month": "First month at new "
                     "level", "before_per_month": "Before (a month)", "after_per_month":
-                    "After (a month)", "ratio": "Ratio"}, source=ctx.source, notes=[METHOD]))
-        if breaks.empty:
+                    "After (a month)", "ratio": "Ratio"}, source=ctx.source,
+            notes=[METHOD, *untested]))
+        if breaks.empty and untested:
+            sec.add(Paragraph("No recording break is reported, and none could be looked for "
+                              f"where a series is too short: {'; '.join(untested)}", "note"))
+        elif breaks.empty:
             sec.add(Paragraph("No recording break was found in any force's monthly series "
                               f"of any category. {METHOD}", "note"))
     ctx.pub.table("coverage", frame, title=f"Coverage: street-level data by force and month, "
@@ -1195,6 +1269,7 @@ def assemble(store: Store, spec: Spec, area: Area, pub: Publisher, *, kind: str 
     """Compute everything and lay out the document (see the module docstring)."""
     from commsafe.findings import apply_analyst_findings
     from commsafe.measures.areas import (
+        coverage,
         data_quality,
         force_monthly,
         forces_covering,
@@ -1210,22 +1285,33 @@ def assemble(store: Store, spec: Spec, area: Area, pub: Publisher, *, kind: str 
             have = sorted(data.covered)
             span = (f"{have[0]:%B %Y} to {have[-1]:%B %Y} ({len(have)} months)" if have
                     else "none")
+            cov = coverage(store, within=area, months=list(spec.assessed.months()))
+            absent = sorted(f for f, part in cov.groupby("force")
+                            if (part["status"] == "missing").all())
+            why = (f": {and_list(absent)} published no street-level data for any month of it"
+                   f" (a force covering part of {area.name or area.code}, so any count would "
+                   "be short)" if absent else "")
             raise InputError(f"the period assessed, {spec.assessed.name}, has no data in "
-                             f"{area.name or area.code}. Months with data: {span}. Fix: set "
-                             f"[period] in {spec.path or 'the spec'} to a period inside them, "
-                             "or load the data for it.")
+                             f"{area.name or area.code}{why}. Months with data: {span}. Fix: "
+                             f"set [period] in {spec.path or 'the spec'} to a period inside "
+                             "them, or load the missing force's files for it.")
         data.offsets = offsets
-        months = [f"{m:%B %Y}" for m in data.months_in(spec.assessed)]
+        months = data.months_in(spec.assessed)
+        lacking = [m for m in spec.assessed.months() if m not in months]
         partial = Finding(
             "quality:partial-period", f"Only {len(months)} of the {len(spec.assessed)} months "
-            f"of {spec.assessed.name} have data ({', '.join(months)}): every count covers "
-            "those months only, and every comparison uses the same months of the earlier "
-            "periods (like for like).", "", "quality", "summary")
+            f"of {spec.assessed.name} have data ({months_text(months)}; no data for "
+            f"{months_text(lacking)}): every count covers those months only, and every "
+            "comparison uses the same months of the earlier periods (like for like).", "",
+            "quality", "summary")
     years = [p.start.year for p in [*history(spec.assessed, HISTORY_YEARS), spec.assessed]]
     population, pop_notes = _population(store, area, years)
     ctx = _Context(store, spec, area, data, pub, source_line(store, f"{area.level} = "
                                                              f"'{area.code}'"),
                    population, kind, registers or {}, notes=list(pop_notes))
+    if spec.harm_weights is not None:  # a missing or broken file fails the build, said so
+        ctx.harm = load_weights(spec.harm_weights)
+        ctx.notes.extend(getattr(ctx.harm, "notes", ()))
     ctx.quality = data_quality(store, period=spec.assessed, within=area)
     ctx.breaks, break_notes = recording_breaks(force_monthly(store, forces_covering(
         store, area, None)))
@@ -1250,7 +1336,7 @@ def assemble(store: Store, spec: Spec, area: Area, pub: Publisher, *, kind: str 
                                "ward and LSOA, with a ranked chart, each area's trend and the "
                                "victim and offender pyramid.", "note"))
     _overview(ctx, overview)
-    changes = background.sub("changes", f"Changes since {spec.compare.name}")
+    changes = background.sub("changes", f"Changes since {ctx.compare_name}")
     change_table, change_frame = _change_table(ctx, changes)
     change_findings = _change_findings(ctx, change_frame, change_table)
     if kind != "monitoring":
@@ -1275,7 +1361,7 @@ def assemble(store: Store, spec: Spec, area: Area, pub: Publisher, *, kind: str 
     cmp = data.compared(spec.compare, spec.assessed, min_months=spec.min_months_compared)
     if cmp.data is None:
         ctx.findings.append(Finding("quality:compare-missing",
-                                    f"No change on {spec.compare.name} is given: "
+                                    f"No change on {ctx.compare_name} is given: "
                                     f"{cmp.reason}.", "", "quality", "summary"))
     elif cmp.partial:
         ctx.findings.append(Finding("quality:compare-partial",
@@ -1286,7 +1372,7 @@ def assemble(store: Store, spec: Spec, area: Area, pub: Publisher, *, kind: str 
     findings = apply_analyst_findings(auto, list(analyst))
     all_now = data.count(None, spec.assessed)
     pop = population.get(spec.assessed.start.year)
-    lead = (f"In {spec.assessed.name} there were {_fmt(all_now)} crimes recorded in "
+    lead = (f"In {ctx.assessed_name} there were {_fmt(all_now)} crimes recorded in "
             f"{area.name}")
     rate = rounded_rate(all_now, pop) if all_now is not None else None
     if rate is not None:
@@ -1295,11 +1381,11 @@ def assemble(store: Store, spec: Spec, area: Area, pub: Publisher, *, kind: str 
         now, before = cmp.data.count(None, spec.assessed), cmp.data.count(None, spec.compare)
         if cmp.partial:
             lead += (f"; over the {cmp.months} months both periods have data for, "
-                     f"{now:,} against {before:,} in {spec.compare.name}")
+                     f"{now:,} against {before:,} in {ctx.compare_name}")
         else:
-            lead += f", against {before:,} in {spec.compare.name}"
+            lead += f", against {before:,} in {ctx.compare_name}"
     else:
-        lead += f"; there is no comparison with {spec.compare.name} ({cmp.reason})"
+        lead += f"; there is no comparison with {ctx.compare_name} ({cmp.reason})"
     summary.add(Paragraph(lead + ".", "lead"))
     key = summary.sub("key-findings", "Key findings")
     top, rest = rank_findings([f for f in findings if f.section == "summary"])
@@ -1323,9 +1409,9 @@ def assemble(store: Store, spec: Spec, area: Area, pub: Publisher, *, kind: str 
         quality = Section("data-quality", "Data quality")
         _sources(ctx, quality)
         sections.append(quality)
-    doc = Document(title=_title(spec, kind), subtitle=f"{area.name} ({area.code})",
+    doc = Document(title=_title(ctx, kind), subtitle=f"{area.name} ({area.code})",
                    details=_details(ctx, built), sections=sections, kind=kind,
-                   footer=f"{spec.partnership_name} — {_title(spec, kind)}")
+                   footer=f"{spec.partnership_name} — {_title(ctx, kind)}")
     _number(doc)
     return Assembled(doc, pub, auto, ctx.notes, atlas=atlas)
 
@@ -1365,6 +1451,28 @@ def _rolling_counts(ctx: _Context, chosen: Sequence[Period],
     return CountsTable(Path("store"), frame, "rolling_12")
 
 
+def _performance_notes(ctx: _Context, chosen: Sequence[Period], frame: pd.DataFrame
+                       ) -> list[str]:
+    """The performance table's notes in the document's words (the table's own notes are the
+    command line's, with its options)."""
+    spec = ctx.spec
+    notes = [str(frame.attrs["like_for_like"])] if "like_for_like" in frame.attrs else []
+    notes.append(f"Change, % change and significance: {ctx.assessed_name} compared with "
+                 f"{ctx.compare_name} (exact conditional test, p < 0.05).")
+    if len(chosen) > 1:
+        notes.append(f"Average: of {ctx.name(chosen[0])} to {ctx.name(chosen[-2])}, over the "
+                     "periods with data." if len(chosen) > 2 else
+                     f"Average: {ctx.name(chosen[0])}, the only earlier period with data.")
+    notes += [f"{ctx.name(p)}: no data loaded: shown blank (not available), never as zero."
+              for p in chosen if ctx.data.count(None, p) is None]
+    notes += [str(n) for n in frame.attrs.get("notes", [])
+              if not str(n).startswith(("compare:", "average:", "'No calc' where"))
+              and "no data loaded for this period" not in str(n)]
+    notes.append(f"'No calc': % change not given when the earlier count is below "
+                 f"{spec.min_base}.")
+    return notes
+
+
 def _appendices(ctx: _Context) -> list[Section]:
     from commsafe.measures.performance import PerformanceSpec, performance_table
 
@@ -1372,12 +1480,10 @@ def _appendices(ctx: _Context) -> list[Section]:
     out: list[Section] = []
     perf = Section("appendix-performance", "Appendix A: Performance table", appendix=True)
     chosen = _history_periods(spec)
+    first = next((i for i, p in enumerate(chosen) if ctx.data.count(None, p) is not None), 0)
+    chosen = chosen[first:]  # years before any data was loaded are not columns
     try:
-        harm = None
-        if spec.harm_weights is not None:
-            from commsafe.measures.harm import load_weights
-
-            harm = load_weights(spec.harm_weights)
+        harm = ctx.harm
         cmp = ctx.data.compared(spec.compare, spec.assessed,
                                 min_months=spec.min_months_compared)
         if cmp.partial and cmp.data is not None:  # like for like over the shared months
@@ -1385,8 +1491,7 @@ def _appendices(ctx: _Context) -> list[Section]:
                                       spec=PerformanceSpec(periods=chosen,
                                                            min_base=spec.min_base),
                                       harm=harm)
-            frame.attrs["notes"] = [_comparison_words(cmp),
-                                    *frame.attrs.get("notes", [])]
+            frame.attrs["like_for_like"] = _comparison_words(cmp)
         elif spec.assessed.kind in ("financial_year", "calendar_year"):
             frame = performance_table(
                 store=ctx.store, kind=spec.assessed.kind, where=ctx.scope(),
@@ -1409,7 +1514,9 @@ def _appendices(ctx: _Context) -> list[Section]:
         span = {"financial_year": "financial year", "calendar_year": "calendar year",
                 "rolling_12": f"year to {spec.assessed.end:%B}"}.get(spec.assessed.kind,
                                                                      spec.assessed.kind)
-        short = {p.label: f"Year to {p.end:%b %Y}" for p in chosen} if rolling else {}
+        short = {p.label: (ctx.name(p) if ctx.data.offsets is not None else
+                           f"{p.start:%b %Y} to {p.end:%b %Y}") for p in chosen} \
+            if rolling else {}
         perf.add(ctx.pub.table(
             "performance", frame, title=f"Performance by crime type and {span}, "
             f"{ctx.area.name}", keys=["category"],
@@ -1422,7 +1529,7 @@ def _appendices(ctx: _Context) -> list[Section]:
                         if c.removeprefix("harm_") in labels and c.startswith("harm_")},
                      "harm_change": labels[-2:]}, levels=levels,
             emphasis=[c == ALL_CRIME for c in frame["category"]],
-            notes=list(frame.attrs.get("notes", []))))
+            notes=_performance_notes(ctx, chosen, frame)))
     out.append(perf)
     maps = Section("appendix-maps", "Appendix B: Maps", appendix=True)
     from commsafe.measures.rates import rates_table
@@ -1432,13 +1539,17 @@ def _appendices(ctx: _Context) -> list[Section]:
     if len(frame_all) and int(frame_all["count"].sum()):
         frame_all = frame_all.sort_values(["count", "area_code"], ascending=[False, True])
         _map_figure(ctx, maps, frame_all, level, "all_crime_map", f"All crime: rate per 1,000 "
-                    f"residents by {level}, {spec.assessed.name}", None)
+                    f"residents by {level}, {ctx.assessed_name}", None)
         maps.add(ctx.pub.table(
             f"all_crime_{level}s", frame_all.reset_index(drop=True),
-            title=f"All crime by {level}, {spec.assessed.name}", keys=["area_code", "area_name"],
+            title=f"All crime by {level}, {ctx.assessed_name}", keys=["area_code", "area_name"],
             query={"measure": f"rates by {level}", "period": spec.assessed.label},
             labels=_LABELS, source=ctx.source + "; ONS population",
             show=["area_name", "count", "population", "rate_per_1000", "rank"]))
+    elif not _where_2011(ctx, maps, [], "all_crime", ALL_CRIME, "crimes"):
+        maps.add(Paragraph(f"No map: no crimes in {ctx.assessed_name} were placed in an area "
+                           "with boundaries loaded. Load ward or LSOA boundaries with "
+                           "'commsafe reference load'.", "note"))
     out.append(maps)
     recs = Section("appendix-recommendations", "Appendix C: Recommendations register",
                    appendix=True)

@@ -52,10 +52,13 @@ class BuildResult:
 
 
 def assessment_id(spec: Spec, kind: str = "assessment") -> str:
-    """``cambridge-2024`` / ``cambridge-2024-25`` (``-monitoring`` for the monitoring kind)."""
+    """``cambridge-2024`` / ``cambridge-2024-25``, a rolling year by its months
+    (``newcastle-upon-tyne-march-2022-to-february-2023``); ``-monitoring`` for the monitoring
+    kind."""
     from commsafe.report.publish import slug
 
-    base = f"{slug(spec.partnership_name)}-{slug(spec.assessed.label)}"
+    p = spec.assessed
+    base = f"{slug(spec.partnership_name)}-{slug(p.name if p.kind == 'rolling_12' else p.label)}"
     return base if kind == "assessment" else f"{base}-{kind}"
 
 
