@@ -141,3 +141,24 @@ def test_small_protected_counts_stay_out_of_indicator_words(store: Store,
         row = next(csv.DictReader(h))
     assert row["value"] == row["baseline"] == "<50"
     assert "36" not in row["detail"]
+
+
+def test_a_partner_data_set_outside_its_months_is_no_data(store: Store) -> None:
+    """Partner records only in 2023 (the police data are 2024): for 2024 the atlas shows "no
+    data" (None, unranked) in every area, never 0 with ranks."""
+    fill(store)
+    con = store.con
+    con.execute("INSERT INTO datasets VALUES ('ed', 'ed_assaults', 'ED assaults', 'm.toml', "
+                "'0', false, [], 0)")
+    rows = [("ed", "ed_assaults", f"r{i}", i, date(2023, 1 + i % 12, 1), "E01000101",
+             "E08000035") for i in range(30)]
+    con.executemany("INSERT INTO records (dataset, kind, record_id, row_number, month, "
+                    "lsoa_code, district_code, load_id) VALUES (?, ?, ?, ?, ?, ?, ?, 0)", rows)
+    payload = atlas_payload(store, LEEDS, period=calendar_year(date(2024, 1, 1)),
+                            rules=DisclosureRules(), title="Leeds atlas",
+                            datasets=[("ed", "ED assaults", False)])
+    validate_payload(payload)
+    ed = payload["values"]["lsoa11"]["data-ed"]
+    assert ed["2024"]["count"] == [None, None] and ed["2024"]["rank"] == [None, None]
+    # the periods read as an analyst writes them
+    assert [p["label"] for p in payload["periods"]][-1] == "January to December 2024"

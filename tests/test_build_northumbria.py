@@ -92,8 +92,16 @@ def test_asb_by_year_is_published(build: Path, raw: dict) -> None:
                                            for m in months)
     assert float(latest["rate_per_1000"]) == pytest.approx(
         1000 * int(latest["incidents"]) / int(latest["residents"]), abs=0.05)
+    # the year before lacks January 2022: counted over its other 11 months, with no rate
+    before = rows[-2]
+    assert before["period"] == "March 2021 to February 2022"
+    assert int(before["incidents"]) == sum(raw["newcastle"][(m, "Anti-social behaviour")]
+                                           for m in SHARED_MONTHS)
+    assert before["rate_per_1000"] == ""
     html = (build / "assessment.html").read_text(encoding="utf-8")
     assert "Anti-social behaviour incidents by year" in html
+    assert ("March 2021 to February 2022: 11 of 12 months have data; the count covers those "
+            "months only") in html
 
 
 def test_recording_breaks_are_published(build: Path) -> None:

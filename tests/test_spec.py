@@ -292,8 +292,8 @@ def test_init_writes_a_commented_spec_that_reads_back(tmp_path: Path) -> None:
     assert violence.categories == ("Violence and sexual offences",)
     assert [i.target for i in violence.indicators] == [
         Target("below_average", 5), Target("no_significant_increase")]
-    assert any("Violence and sexual offences (900), Shoplifting (400), and Anti-social "
-               "behaviour (2,000 incidents" in n for n in notes)
+    assert any("Violence and sexual offences (900), Shoplifting (400) (the two largest crime "
+               "types in the data) and Anti-social behaviour (2,000 incidents" in n for n in notes)
     # round trip: rendering what was read gives the same spec again
     assert render_spec(spec) == text
     path.write_text(render_spec(spec), encoding="utf-8")

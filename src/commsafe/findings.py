@@ -546,12 +546,16 @@ def indicator_detail(r: Any, *, assessed: str | None = None, compare: str | None
         years = int(r.target_value or 5)
         return (f"no earlier period of the {years} before {assessed} has data, so there is no "
                 "average to compare with")
+    over = (f" (the {r.months} month{'' if r.months == 1 else 's'} both periods have data "
+            "for)" if getattr(r, "partial", False) else "")
     if r.reason == "average":
         years = int(r.target_value or 5)
         span = (f"the average of {r.earlier} earlier period{'s' if r.earlier != 1 else ''}"
                 + (f" (of the {years} asked for, the rest have no data)"
                    if r.earlier < years else ""))
-        return (f"{_indicator_value(r.measure, r.value)} against {span}: "
+        months = (f", each over the same {r.months} month{'' if r.months == 1 else 's'}"
+                  if getattr(r, "partial", False) else "")
+        return (f"{_indicator_value(r.measure, r.value)} against {span}{months}: "
                 f"{_indicator_value(r.measure, r.baseline)}")
     if r.reason == "no_compare":
         return f"the comparison period {compare} has no data"
@@ -561,9 +565,7 @@ def indicator_detail(r: Any, *, assessed: str | None = None, compare: str | None
         goal = float(r.target_value or 0)
         return (f"{int(round_half_away(r.pct)):+d}% on {compare} "
                 f"({_indicator_value(r.measure, r.baseline)} → "
-                f"{_indicator_value(r.measure, r.value)}); target "
+                f"{_indicator_value(r.measure, r.value)}){over}; target "
                 f"{int(goal) if goal.is_integer() else goal:+}%")
     t = r.test
-    over = (f" (the {r.months} month{'' if r.months == 1 else 's'} both periods have data "
-            "for)" if getattr(r, "partial", False) else "")
     return f"{t.before:,} in {compare} → {t.after:,} in {assessed}{over}: {t.words}"

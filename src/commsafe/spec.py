@@ -735,7 +735,9 @@ def default_priorities(category_counts: Mapping[str, int] | None) -> tuple[
                 Indicator(f"{ASB}: no significant increase", "count", (ASB,),
                           Target("no_significant_increase")),
             )),)
-        detail += f", and {ASB} ({asb:,} incidents, at least as many as {ranked[1]})"
+        return priorities, (f"priorities not given: starting with {detail} ({why}) and "
+                            f"{ASB} ({asb:,} incidents, at least as many as {ranked[1]}); "
+                            "edit to suit")
     return priorities, f"priorities not given: starting with {detail} ({why}); edit to suit"
 
 
@@ -784,7 +786,7 @@ def init_spec(
     else:
         assessed = parse_spec_period(period, rolling=bool(_MONTH_RE.fullmatch(period.strip())))
     compare = previous_period(assessed)
-    notes.append(f"comparing with {compare.label}, the previous {_period_kind_name(assessed)}")
+    notes.append(f"comparing with {compare.name}, the previous {_period_kind_name(assessed)}")
     if priorities is None:
         chosen, note = default_priorities(category_counts)
         notes.append(note)

@@ -453,7 +453,7 @@ def init(
                           "recorded as given, and priorities chosen from all the events in "
                           "the store", soft_wrap=True)
                 scope = "TRUE"
-            table = count_events(st, ["category"], where=scope)
+            table = count_events(st, ["category"], where=scope, include_asb=True)
             counts = {r["category"]: int(r["count"]) for r in table.to_pylist()}
             last = st.scalar(f"SELECT max(month_start) FROM ({events_view_sql()}) v "
                              f"WHERE {scope}")

@@ -146,6 +146,22 @@ class AreaMonthly:
         months = self.months_in(period)
         return bool(months) and all(m in self.covered for m in months)
 
+    def count_covered(self, categories: Sequence[str] | None, period: Period
+                      ) -> tuple[int | None, int]:
+        """Events of ``categories`` (as :meth:`count`) over the months of ``period`` that
+        have data, and how many months that is: ``(None, 0)`` when none has. A year with a
+        missing month is counted over the rest, never dropped or filled."""
+        months = [m for m in self.months_in(period) if m in self.covered]
+        if not months:
+            return None, 0
+        f = self.frame
+        sel = f["month"].isin(months)
+        if categories is None:
+            sel &= f["category"] != ASB
+        else:
+            sel &= f["category"].isin(list(categories))
+        return int(f.loc[sel, "count"].sum()), len(months)
+
     def months(self) -> list[date]:
         return sorted(self.covered)
 

@@ -344,34 +344,48 @@ def _from_first_data(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any
     return rows[first:]
 
 
+def _part_year_notes(ctx: _Context, frame: pd.DataFrame) -> list[str]:
+    """A note for each year of a by-year table counted over only some of its months."""
+    full = len(ctx.data.months_in(ctx.spec.assessed))
+    return [f"{r['period']}: {int(r['months_with_data'])} of {full} months have data; the "
+            "count covers those months only, so no rate is given (it would not compare with "
+            "a whole year)." for _, r in frame.iterrows()
+            if 0 < int(r["months_with_data"]) < full]
+
+
 def _overview(ctx: _Context, sec: Section) -> Table:
     """Total crime by year, count and rate (background)."""
     spec = ctx.spec
     rows = []
     for p in _history_periods(spec):
-        n = ctx.data.count(None, p)
+        n, months = ctx.data.count_covered(None, p)
         pop = ctx.population.get(p.start.year)
-        rate = rounded_rate(n, pop) if n is not None else None
+        whole = months == len(ctx.data.months_in(p))
+        rate = rounded_rate(n, pop) if n is not None and whole else None
         rows.append({"period": ctx.name(p), "count": n, "population": pop,
-                     "rate_per_1000": rate})
+                     "rate_per_1000": rate, "months_with_data": months})
     frame = pd.DataFrame(_from_first_data(rows, "count"))
     frame["count"] = frame["count"].astype("Int64")
     frame["population"] = frame["population"].astype("Int64")
+    notes = ["Blank: no data loaded for that period (never zero).",
+             *_part_year_notes(ctx, frame)]
     table = ctx.pub.table(
-        "overview_by_year", frame, title=f"All crime by year: count and rate per 1,000 "
+        "overview_by_year", frame.drop(columns="months_with_data"),
+        title=f"All crime by year: count and rate per 1,000 "
         f"residents, {ctx.area.name}", keys=["period"],
         query={"measure": "count and rate per 1,000 by year", "area": ctx.area.code,
                "periods": list(frame["period"])},
-        labels={"period": "Period", **_LABELS}, source=ctx.source,
-        notes=["Blank: no data loaded for that period (never zero)."])
+        labels={"period": "Period", **_LABELS}, source=ctx.source, notes=notes)
     sec.add(table)
-    if frame["rate_per_1000"].isna().all():
+    if frame["population"].isna().all():
         sec.add(Paragraph(f"No population is loaded for {ctx.area.name}: rates per 1,000 "
                           "residents cannot be given.", "note"))
     elif frame["count"].notna().sum() >= 1:
         from commsafe.outputs.charts import count_rate_chart
 
-        chart = frame.dropna(subset=["count"]).assign(complete=True)
+        chart = frame.dropna(subset=["count"])
+        full = len(ctx.data.months_in(spec.assessed))
+        chart = chart.assign(complete=[m == full for m in chart["months_with_data"]])
         chart["rate_per_1000"] = chart["rate_per_1000"].astype(float)
 
         def draw(stem: Path) -> list[Path]:
@@ -396,25 +410,30 @@ def _asb(ctx: _Context, sec: Section) -> list[Finding]:
     monthly trend, the change on the comparison period and the wards with most incidents."""
     rows = []
     for p in _history_periods(ctx.spec):
-        n = ctx.data.count([ASB], p)
+        n, months = ctx.data.count_covered([ASB], p)
         pop = ctx.population.get(p.start.year)
+        whole = months == len(ctx.data.months_in(p))
         rows.append({"period": ctx.name(p), "incidents": n, "residents": pop,
-                     "rate_per_1000": rounded_rate(n, pop) if n is not None else None})
+                     "rate_per_1000": rounded_rate(n, pop) if n is not None and whole
+                     else None, "months_with_data": months})
     frame = pd.DataFrame(_from_first_data(rows, "incidents")).astype(
         {"incidents": "Int64", "residents": "Int64"})
     if frame["incidents"].isna().all() or not frame["incidents"].fillna(0).any():
         sec.add(Paragraph(f"No anti-social behaviour incidents are loaded for "
                           f"{ctx.area.name}.", "note"))
         return []
+    notes = ["Blank: no data loaded for that period (never zero).",
+             *_part_year_notes(ctx, frame),
+             "ASB incidents are recorded by the police but are not crimes; they are "
+             "counted apart from crime throughout."]
     table = ctx.pub.table(
-        "asb_by_year", frame, title=f"Anti-social behaviour incidents by year: count and "
+        "asb_by_year", frame.drop(columns="months_with_data"),
+        title=f"Anti-social behaviour incidents by year: count and "
         f"rate per 1,000 residents, {ctx.area.name}", keys=["period"],
         query={"measure": "ASB count and rate per 1,000 by year", "area": ctx.area.code},
         labels={"period": "Year", "incidents": "Incidents", "residents": "Residents",
                 "rate_per_1000": "Rate per 1,000"}, source=ctx.source,
-        notes=["Blank: no data loaded for that period (never zero).",
-               "ASB incidents are recorded by the police but are not crimes; they are "
-               "counted apart from crime throughout."])
+        notes=notes)
     sec.add(table)
     _trend_figure(ctx, sec, [ASB], "asb_trend",
                   f"Anti-social behaviour: monthly incidents, {ctx.area.name}")
@@ -620,9 +639,10 @@ def _priority_chapter(ctx: _Context, pr: Priority, number: int) -> Section:
         if ind.dataset is not None:  # a partner data set's records in the area
             data, cats = AreaMonthly.for_dataset(ctx.store, ind.dataset, ctx.area), [ind.dataset]
             _dataset_trend(ctx, trend_for_datasets(sec, key), ind.dataset, data, key)
-        if ind.target.kind != "below_average":  # the comparison period, like for like
-            data = data.compared(spec.compare, spec.assessed,
-                                 min_months=spec.min_months_compared).data or data
+        # like for like over the months the periods compared share (as the change tables;
+        # the earlier periods of an average are counted over the same months)
+        data = data.compared(spec.compare, spec.assessed,
+                             min_months=spec.min_months_compared).data or data
         named = ctx.name if ind.dataset is None else data.period_name
         res = evaluate_indicator(data, name=ind.name, measure=ind.measure,
                                  categories=cats, target_kind=ind.target.kind,
