@@ -249,9 +249,14 @@ def reject_short_row(out: Outcome, src: SourceFile, header: Sequence[str], line:
 # Writing -------------------------------------------------------------------------------------
 
 def merge(con: duckdb.DuckDBPyConnection, table: str, staged: pa.Table, keys: Sequence[str],
-          set_sql: str, scope: str | None = None) -> None:
+          set_sql: str, scope: str | None = None, *, keys_unique: bool = False) -> None:
     """Update rows of ``table`` whose keys are in ``staged`` (``set_sql`` may use t. and s.),
-    then insert the staged rows whose keys are absent. ``staged`` must have unique keys.
+    then insert the staged rows whose keys are absent.
+
+    This is what keeps the reference tables at one row per key (since schema version 3 no
+    primary-key index does): ``staged`` must have unique keys, and it is checked (an internal
+    error, never bad input: every format's reader rejects or counts repeated keys first) unless
+    the caller passes ``keys_unique=True`` because its reader already proved it.
 
     ``scope`` is an SQL condition on ``t`` that every matching row meets (e.g. one year): when
     no row of the table meets it, the rows are simply inserted, which is much faster.
@@ -262,6 +267,14 @@ def merge(con: duckdb.DuckDBPyConnection, table: str, staged: pa.Table, keys: Se
     con.register(name, staged)
     try:
         cols = ", ".join(staged.column_names)
+        if not keys_unique:
+            key_cols = ", ".join(keys)
+            distinct = con.execute(
+                f"SELECT count(*) FROM (SELECT DISTINCT {key_cols} FROM {name})").fetchall()
+            if distinct[0][0] != staged.num_rows:
+                raise AssertionError(
+                    f"{table}: {staged.num_rows - distinct[0][0]:,} staged rows repeat a key "
+                    f"({key_cols}); the reader should have rejected them")
         if scope is not None:
             row = con.execute(f"SELECT count(*) FROM {table} AS t WHERE {scope}").fetchall()
             if row[0][0] == 0:

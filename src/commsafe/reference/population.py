@@ -187,6 +187,14 @@ def recognise_population_csv(path: Path, header: Sequence[str],
             ages.append((i, *band))
         if not ages:
             return None
+        seen: dict[str, int] = {}
+        for i, label, _, _ in ages:
+            if label in seen:
+                raise FileFormatError(
+                    f"{where(path, 1, header[i], header[i])}: the age band {label!r} has two "
+                    f"columns ({header[seen[label]]!r} and {header[i]!r}), so each area would "
+                    "get two populations for it. Fix: keep one column per age band.")
+            seen[label] = i
         the_year = year if year is not None else year_from_name(path)
         if the_year is None:
             raise FileFormatError(
@@ -435,6 +443,34 @@ def _read_rows(src: SourceFile, out: Outcome, area_type: str, code_idx: int,
     return codes, np.array(values, dtype=np.float64).reshape(len(codes), len(value_idx))
 
 
+AREAS_PER_BLOCK = 122_880 // 92
+"""Areas per block of stored population rows: a DuckDB row group (122,880 rows) holds one
+block of a mid-year file (areas × 92 age bands)."""
+
+
+def stored_order(codes: Sequence[str], k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(area index, band index) of each row of an areas × ``k`` bands table, in stored order.
+
+    Areas are taken in code order, in blocks of :data:`AREAS_PER_BLOCK`; within a block, band
+    by band. So a row group holds a narrow range of codes (its zone map skips it for other
+    areas, and its dictionary of codes is small) while each column is long runs of one age band
+    and populations of similar size: about 40% smaller than area by area, which repeats all 92
+    band labels and alternates large totals with small single years (see docs/store.md).
+    """
+    n = len(codes)
+    by_code = np.argsort(np.asarray(codes, dtype=object), kind="stable").astype(np.int64)
+    area_parts: list[np.ndarray] = []
+    band_parts: list[np.ndarray] = []
+    bands = np.arange(k, dtype=np.int64)
+    for start in range(0, n, AREAS_PER_BLOCK):
+        block = by_code[start:start + AREAS_PER_BLOCK]
+        area_parts.append(np.tile(block, k))
+        band_parts.append(np.repeat(bands, len(block)))
+    if not area_parts:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    return np.concatenate(area_parts), np.concatenate(band_parts)
+
+
 def _run_midyear(con: duckdb.DuckDBPyConnection, load_id: int, src: SourceFile, area_type: str,
                  code_idx: int, total_idx: int, ages: list[tuple[int, str, int, int | None]],
                  year: int, *, fast: bool = True) -> Outcome:
@@ -453,20 +489,23 @@ def _run_midyear(con: duckdb.DuckDBPyConnection, load_id: int, src: SourceFile, 
     bands = ["all"] + [a[1] for a in ages]
     froms = np.array([0] + [a[2] for a in ages], dtype=np.int16)
     tos = np.array([-1] + [-1 if a[3] is None else a[3] for a in ages], dtype=np.int16)
-    tos_all = np.tile(tos, n_areas)
+    area_idx, band_idx = stored_order(codes, k)
+    tos_all = tos[band_idx]
     staged = pa.table([
         _const(area_type, total, pa.string()),
-        pa.array(codes, pa.string()).take(pa.array(np.repeat(np.arange(n_areas), k))),
+        pa.array(codes, pa.string()).take(pa.array(area_idx)),
         _const(year, total, pa.int16()),
         _const("persons", total, pa.string()),
-        pa.array(bands, pa.string()).take(pa.array(np.tile(np.arange(k), n_areas))),
-        pa.array(np.tile(froms, n_areas), pa.int16()),
+        pa.array(bands, pa.string()).take(pa.array(band_idx)),
+        pa.array(froms[band_idx], pa.int16()),
         pa.array(tos_all, pa.int16(), mask=tos_all < 0),
-        pa.array(matrix.ravel(), pa.float64()),
+        pa.array(matrix[area_idx, band_idx], pa.float64()),
         _const(f"mid{year}", total, pa.string()),
         _const(load_id, total, pa.int64())], schema=_POP_SCHEMA)
+    # keys are unique: codes are distinct (both readers) and so are the header's age bands
     merge(con, "population", staged, _POP_KEYS, _POP_SET,
-          scope=f"t.area_type = '{area_type}' AND t.year = {int(year)} AND t.sex = 'persons'")
+          scope=f"t.area_type = '{area_type}' AND t.year = {int(year)} AND t.sex = 'persons'",
+          keys_unique=True)
     if out.rows_read == 0:
         out.notes.append("header only: no data rows (nothing is wrong)")
     out.notes.append(f"population rows: {total:,} ({area_type}, {year}, persons, all + "

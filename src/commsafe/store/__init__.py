@@ -23,8 +23,11 @@ from commsafe.errors import NotAStoreError, SchemaVersionError, StoreError, Stor
 
 __all__ = [
     "DEFAULT_STORE",
+    "REFERENCE_KEYS",
     "SCHEMA_VERSION",
     "Store",
+    "check_reference_keys",
+    "compact_store",
     "default_store_path",
     "open_store",
 ]
@@ -43,6 +46,20 @@ def _migrations() -> list[tuple[int, str]]:
 
 
 SCHEMA_VERSION = max(v for v, _ in _migrations())
+
+COMPACTING_MIGRATION = 3
+"""Migration 003 drops the primary-key indexes of the reference tables; a store brought past it
+is rewritten into a new file (:func:`compact_store`) so that the file actually shrinks."""
+
+REFERENCE_KEYS: dict[str, tuple[str, ...]] = {
+    "areas": ("area_type", "area_code"),
+    "area_links": ("from_type", "from_code", "to_type", "to_code"),
+    "boundaries": ("area_type", "area_code"),
+    "population": ("area_type", "area_code", "year", "sex", "age_band"),
+}
+"""The key of each reference table. Since schema version 3 no index enforces them: the
+reference loader writes one row per key (see ``commsafe.reference.geography.merge``), and
+:func:`check_reference_keys` finds rows that break them."""
 
 
 def default_store_path() -> Path:
@@ -175,10 +192,68 @@ def open_store(path: Path | str | None = None, *, read_only: bool = False,
                 con = _connect(p, read_only=True)
             else:
                 _migrate(con, version)
+                if 0 < version < COMPACTING_MIGRATION <= SCHEMA_VERSION:
+                    con = compact_store(con, p)
     except BaseException:
         con.close()
         raise
     return Store(path=p, con=con, read_only=read_only)
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def compact_store(con: duckdb.DuckDBPyConnection, path: Path) -> duckdb.DuckDBPyConnection:
+    """Rewrite the store at ``path`` (open for writing as ``con``) into a fresh file and return
+    a connection to it; ``con`` is closed.
+
+    DuckDB keeps the blocks freed by dropped tables and indexes inside the file, so a store only
+    shrinks when it is copied. The copy is made while ``con`` still holds the store's write lock:
+    ``CHECKPOINT`` (the WAL is emptied, so nothing of it can be replayed onto the new file),
+    ``COPY FROM DATABASE`` into ``.<name>.compact-<pid>`` beside it, then an atomic
+    ``os.replace`` over the store. Any failure before the rename leaves the store as it was
+    (migrated, not compacted) and removes the partial copy.
+    """
+    tmp = path.with_name(f".{path.name}.compact-{os.getpid()}")
+    wal = tmp.with_name(tmp.name + ".wal")
+    for leftover in (tmp, wal):
+        leftover.unlink(missing_ok=True)
+    rows = con.execute("SELECT current_database()").fetchall()
+    name = str(rows[0][0])
+    con.execute("CHECKPOINT")
+    con.execute("SET enable_progress_bar = false")
+    try:
+        con.execute(f"ATTACH {_quote(str(tmp))} AS _commsafe_compact")
+        try:
+            con.execute(f'COPY FROM DATABASE "{name.replace(chr(34), chr(34) * 2)}" '
+                        "TO _commsafe_compact")
+        finally:
+            con.execute("DETACH _commsafe_compact")
+        try:
+            os.replace(tmp, path)
+        except PermissionError:  # Windows will not replace an open file: let go of it first
+            con.close()
+            os.replace(tmp, path)
+    except BaseException:
+        for leftover in (tmp, wal):
+            leftover.unlink(missing_ok=True)
+        raise
+    finally:
+        con.close()
+    return _connect(path, read_only=False)
+
+
+def check_reference_keys(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Number of keys held by more than one row, per reference table (0 everywhere in a store
+    written only by the reference loader)."""
+    found: dict[str, int] = {}
+    for table, keys in REFERENCE_KEYS.items():
+        cols = ", ".join(keys)
+        rows = con.execute(f"SELECT count(*) FROM (SELECT {cols} FROM {table} GROUP BY ALL "
+                           "HAVING count(*) > 1)").fetchall()
+        found[table] = int(rows[0][0])
+    return found
 
 
 def _migrate(con: duckdb.DuckDBPyConnection, current: int) -> None:
@@ -191,16 +266,20 @@ def _migrate(con: duckdb.DuckDBPyConnection, current: int) -> None:
                 "this DuckDB file holds tables but is not a commsafe store. "
                 "Give another path with --store."
             )
-    for version, sql in _migrations():
-        if version <= current:
-            continue
-        con.execute("BEGIN TRANSACTION")
-        try:
-            con.execute(sql)
-            con.execute(
-                "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(version)]
-            )
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+    con.execute("SET enable_progress_bar = false")  # a long migration must not draw on stdout
+    try:
+        for version, sql in _migrations():
+            if version <= current:
+                continue
+            con.execute("BEGIN TRANSACTION")
+            try:
+                con.execute(sql)
+                con.execute(
+                    "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(version)]
+                )
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+    finally:
+        con.execute("RESET enable_progress_bar")
