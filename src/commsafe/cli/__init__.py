@@ -14,6 +14,7 @@ from commsafe.cli import (  # noqa: F401  (registers commands)
     data,
     maps,
     profiles,
+    recorded,
     report,
     tables,
 )

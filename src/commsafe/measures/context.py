@@ -35,6 +35,10 @@ Funnel limits
     :func:`funnel_class` of a CSP against its force's rate, blank for the ``pfa`` row and for a
     CSP without population. ``frame.attrs['overdispersion']`` maps ``(pfa_code, category)`` to
     the φ used (only where used), for :func:`commsafe.outputs.charts.funnel_chart`.
+:func:`recorded_context_table`
+    the same table from the Home Office police recorded crime table by CSP
+    (:mod:`commsafe.sources.home_office`) for one financial year, sharing the rate, rank,
+    over-dispersion and funnel code of :func:`context_table`.
 """
 
 from __future__ import annotations
@@ -68,6 +72,7 @@ __all__ = [
     "estimate_overdispersion",
     "funnel_class",
     "funnel_limits",
+    "recorded_context_table",
 ]
 
 CONTEXT_COLUMNS: Final = ("level", "area_code", "area_name", "category", "period", "count",
@@ -233,6 +238,44 @@ def _rank(rates: list[float | None]) -> list[int | None]:
     return [None if r is None else 1 + sum(1 for o in present if o > r) for r in rates]
 
 
+def _category_rows(pfa: Area, cat: str, label: str, force_n: int, force_res: float | None,
+                   codes: Sequence[str], names: dict[str, Any], ns: Sequence[int],
+                   residents: dict[str, Any],
+                   used_phi: dict[tuple[str, str], float],
+                   widened: dict[tuple[str, int], list[str]]) -> list[dict[str, Any]]:
+    """The ``pfa`` row and one ``csp`` row per code of ``codes`` (counts ``ns``) for one
+    category: rates, ranks and funnel classes against the force's rate, with the
+    over-dispersion φ where it exceeds :data:`PHI_THRESHOLD` over at least :data:`MIN_UNITS`
+    CSPs (recorded in ``used_phi`` and ``widened``). Shared by :func:`context_table` and
+    :func:`recorded_context_table`."""
+    force_rate = force_n * 1000 / force_res if force_res else None
+    rates = [n * 1000 / residents[c] if residents[c] else None
+             for n, c in zip(ns, codes, strict=True)]
+    phi: float | None = None
+    with_pop = [(n, residents[c]) for n, c in zip(ns, codes, strict=True)
+                if residents[c]]
+    if force_rate and len(with_pop) >= MIN_UNITS:
+        est = estimate_overdispersion([n for n, _ in with_pop],
+                                      [p for _, p in with_pop], force_rate)
+        if est > PHI_THRESHOLD:
+            phi = est
+            used_phi[(pfa.code, cat)] = est
+            widened.setdefault((pfa.name or pfa.code, len(with_pop)), []).append(
+                f"{cat} {est:.1f}")
+    rows: list[dict[str, Any]] = [
+        {"level": "pfa", "area_code": pfa.code, "area_name": pfa.name, "category": cat,
+         "period": label, "count": force_n, "residents": force_res,
+         "rate_per_1000": force_rate, "rank": None, "funnel": ""}]
+    for c, n, r, rank in zip(codes, ns, rates, _rank(rates), strict=True):
+        res = residents[c]
+        cls = (funnel_class(n, res, force_rate, phi)
+               if res and force_rate is not None else "")
+        rows.append({"level": "csp", "area_code": c, "area_name": names[c],
+                     "category": cat, "period": label, "count": n, "residents": res,
+                     "rate_per_1000": r, "rank": rank, "funnel": cls})
+    return rows
+
+
 def context_table(store: Store, area_code: str, *, period_months: Sequence[date],
                   categories: Sequence[str] | None = None) -> tuple[pd.DataFrame, list[str]]:
     """The partnership ``area_code`` (code or name of a CSP, district or PFA) beside the other
@@ -279,33 +322,10 @@ def context_table(store: Store, area_code: str, *, period_months: Sequence[date]
             notes.append(f"{pfa.name or pfa.code}: no population loaded, so no force rate and "
                          "no funnel classes")
         for cat in cats:
-            force_n = _count_of(pfa_counts, pfa.code, cat)
-            force_rate = force_n * 1000 / force_res if force_res else None
-            ns = [_count_of(csp_counts, c, cat) for c in codes]
-            rates = [n * 1000 / residents[c] if residents[c] else None
-                     for n, c in zip(ns, codes, strict=True)]
-            phi: float | None = None
-            with_pop = [(n, residents[c]) for n, c in zip(ns, codes, strict=True)
-                        if residents[c]]
-            if force_rate and len(with_pop) >= MIN_UNITS:
-                est = estimate_overdispersion([n for n, _ in with_pop],
-                                              [p for _, p in with_pop], force_rate)
-                if est > PHI_THRESHOLD:
-                    phi = est
-                    used_phi[(pfa.code, cat)] = est
-                    widened.setdefault((pfa.name or pfa.code, len(with_pop)), []).append(
-                        f"{cat} {est:.1f}")
-            rows.append({"level": "pfa", "area_code": pfa.code, "area_name": pfa.name,
-                         "category": cat, "period": label, "count": force_n,
-                         "residents": force_res, "rate_per_1000": force_rate, "rank": None,
-                         "funnel": ""})
-            for c, n, r, rank in zip(codes, ns, rates, _rank(rates), strict=True):
-                res = residents[c]
-                cls = (funnel_class(n, res, force_rate, phi)
-                       if res and force_rate is not None else "")
-                rows.append({"level": "csp", "area_code": c, "area_name": names[c],
-                             "category": cat, "period": label, "count": n, "residents": res,
-                             "rate_per_1000": r, "rank": rank, "funnel": cls})
+            rows.extend(_category_rows(
+                pfa, cat, label, _count_of(pfa_counts, pfa.code, cat), force_res, codes,
+                names, [_count_of(csp_counts, c, cat) for c in codes], residents, used_phi,
+                widened))
         forces = forces_covering(store, pfa)
         if forces:
             outside = store.con.execute(
@@ -347,3 +367,113 @@ def above_limit(frame: pd.DataFrame, limit: str = "above 99.8%", *, area_code: s
     if rows.empty:
         raise InputError(f"above_limit: {area_code!r} is not a CSP row of the table.")
     return [str(c) for c in rows.loc[rows["funnel"].isin(wanted), "category"]]
+
+
+def recorded_context_table(store: Store, data: Any, csp: str, *, year: str,
+                           by: str = "police_uk",
+                           categories: Sequence[str] | None = None,
+                           ) -> tuple[pd.DataFrame, list[str]]:
+    """:func:`context_table` from Home Office police recorded crime instead of police.uk
+    events: the CSP ``csp`` (its Home Office or ONS name) beside the other CSPs of its force
+    and the force, in financial ``year`` (``2018/19``), with the same columns
+    (:data:`CONTEXT_COLUMNS`), funnel limits and over-dispersion rule.
+
+    ``data`` is a :class:`commsafe.sources.home_office.RecordedCrime` table by CSP. Categories
+    are All crime and the police.uk crime types (``by='police_uk'``) or the offence groups
+    (``by='group'``), those with offences in the force; ``categories`` keeps only the names
+    given. Home Office CSP names are matched to the store's CSPs for their codes and
+    population (:func:`commsafe.sources.home_office.map_csp_names`); a CSP that cannot be
+    matched keeps its row, with the Home Office name, an empty code and no rate, and a note
+    suggesting the ONS name. The force's count includes its 'Unassigned' rows (in no CSP's);
+    its population is the store's for the police force area of the CSP.
+    """
+    from commsafe import hierarchy
+    from commsafe.sources import home_office as ho
+
+    if by not in ("police_uk", "group"):
+        raise InputError(f"by={by!r}: the countywide view compares CSPs by police_uk crime "
+                         "type or by offence group.")
+    force, csp_name = ho.find_csp(data, csp)
+    label = periods.parse_period("financial_year", year).label
+    csps, force_counts = ho.csp_counts(data, force, label, by=by)
+    names_ho = list(dict.fromkeys(csps["csp"]))
+    mapping = ho.map_csp_names(store.con, names_ho)
+    if csp_name not in mapping.mapped:
+        hint = mapping.unmapped.get(csp_name)
+        raise InputError(
+            f"{data.path}: CSP {csp_name!r} matches no CSP in the store"
+            + (f" (did you mean {hint!r}?)" if hint else "")
+            + ". Fix: load the LTLA → CSP → PFA lookup with 'commsafe reference load', or "
+            "give the CSP by its ONS name.")
+    code, ons_name = mapping.mapped[csp_name]
+    pfas = _pfas_of(store, Area("csp", code, ons_name))
+    force_key = hierarchy.normalise(force).removesuffix(" police")
+    pfa = next((p for p in pfas if p.name and hierarchy.normalise(p.name)
+                .removesuffix(" police") == force_key), pfas[0])
+    start_year = periods.parse_period("financial_year", label).start.year
+    csp_pop = store_population(store, "csp", start_year)
+    pfa_pop = store_population(store, "pfa", start_year)
+    notes: list[str] = [f"Home Office police recorded crime, {data.path.name}, {label}; "
+                        f"{csp_name} among the CSPs of {force}"]
+    if csp_pop.note:
+        notes.append(csp_pop.note)
+    notes.extend(mapping.notes())
+    keys = [mapping.mapped[n][0] if n in mapping.mapped else n for n in names_ho]
+    if len(set(keys)) != len(keys):
+        raise InputError(f"{data.path}: several Home Office CSPs of {force} match one CSP of "
+                         "the store. Fix: load the CSP lookup of the table's year.")
+    names = {k: (mapping.mapped[n][1] if n in mapping.mapped else n)
+             for k, n in zip(keys, names_ho, strict=True)}
+    residents = {k: (csp_pop.get(k) if n in mapping.mapped else None)
+                 for k, n in zip(keys, names_ho, strict=True)}
+    for k, n in zip(keys, names_ho, strict=True):
+        if n in mapping.mapped and not residents[k]:
+            notes.append(f"{names[k]} ({k}): no population loaded for {start_year}, so no "
+                         "rate, rank or funnel class")
+    in_store = areas_within(store, "csp", pfa)
+    absent = [str(n) for c, n in zip(in_store["area_code"], in_store["area_name"],
+                                     strict=True) if c not in keys]
+    if absent:
+        notes.append(f"CSPs of {pfa.name or pfa.code} in the store with no rows in the Home "
+                     f"Office table for {label}: {', '.join(absent)}")
+    force_res = pfa_pop.get(pfa.code)
+    if not force_res:
+        notes.append(f"{pfa.name or pfa.code}: no population loaded, so no force rate and "
+                     "no funnel classes")
+    unassigned = data.unassigned
+    unassigned = unassigned[(unassigned["force"] == force) & (unassigned["year"] == label)]
+    if not unassigned.empty:
+        notes.append(f"{int(unassigned['count'].sum()):,} offences of {force} in {label} are in "
+                     "'Unassigned' CSP rows: in the force's count, in no CSP's")
+    notes.extend(data.notes)
+    cats = [str(c) for c in force_counts["category"]]
+    if categories is not None:
+        wanted = {hierarchy.normalise(c) for c in categories}
+        cats = [c for c in cats if hierarchy.normalise(c) in wanted]
+        if not cats:
+            raise InputError(f"categories {list(categories)!r}: none has offences in {force}; "
+                             f"choose from {', '.join(map(str, force_counts['category']))}.")
+    cats = [r.name for r in hierarchy.order_categories(cats)]
+    force_n = dict(zip(force_counts["category"], force_counts["count"], strict=True))
+    by_csp = {(str(r.csp), str(r.category)): int(r.count) for r in csps.itertuples()}
+    rows: list[dict[str, Any]] = []
+    used_phi: dict[tuple[str, str], float] = {}
+    widened: dict[tuple[str, int], list[str]] = {}
+    for cat in cats:
+        ns = [by_csp.get((n, cat), 0) for n in names_ho]
+        rows.extend(_category_rows(pfa, cat, label, int(force_n[cat]), force_res, keys, names,
+                                   ns, residents, used_phi, widened))
+    unmapped = set(mapping.unmapped)
+    for row in rows:
+        if row["level"] == "csp" and row["area_code"] in unmapped:
+            row["area_code"] = ""
+    frame = pd.DataFrame(rows, columns=list(CONTEXT_COLUMNS))
+    frame = frame.astype({"count": "int64", "residents": "float64",
+                          "rate_per_1000": "float64", "rank": "Int64"})
+    for (force_name, units), phis in widened.items():
+        notes.append(f"The {units} CSPs of {force_name} differ by more than chance alone "
+                     f"would give, so the funnel limits are widened by √φ (overdispersion φ: "
+                     f"{'; '.join(phis)}).")
+    frame.attrs.update(notes=notes, overdispersion=used_phi, population_year=csp_pop.year,
+                       area=code)
+    return frame, notes
