@@ -124,10 +124,12 @@ def test_init_writes_a_spec_that_loads(workspace: Path) -> None:
     res = run("init", "--csp", "Testshire", "--data", "police", "--dir", "assessment",
               "--store", store, cwd=workspace)
     assert res.returncode == 0, res.stderr
-    assert "the 12 months to 2024-04" in res.stderr
+    assert "assessing May 2023 to April 2024, the 12 months to the latest month" in res.stderr
     spec = load_spec(workspace / "assessment" / "commsafe.toml")
     assert spec.assessed.label == "12 months to 2024-04"
-    assert [p.name for p in spec.priorities] == ["Burglary", "Drugs"]
+    # 3 burglaries, 2 drug offences and 2 ASB incidents: ASB, as many as the second type,
+    # is a third starting priority
+    assert [p.name for p in spec.priorities] == ["Burglary", "Drugs", "Anti-social behaviour"]
     again = run("init", "--csp", "Testshire", "--data", "police", "--dir", "assessment",
                 "--store", store, cwd=workspace)
     assert again.returncode == 2 and "Traceback" not in again.stderr

@@ -31,6 +31,7 @@ from commsafe.cli._common import (
     reference_app,
 )
 from commsafe.errors import CommsafeError
+from commsafe.periods import rolling_12
 
 # --- ingest ---------------------------------------------------------------------------------
 
@@ -459,8 +460,9 @@ def init(
                              f"WHERE {scope}")
         if period is None and last is not None:
             period = f"{last:%Y-%m}"  # the 12 months to the latest month with data
-            err.print(f"[dim]note:[/dim] period not given: assessing the 12 months to "
-                      f"{period}, the latest month with data", soft_wrap=True)
+            err.print(f"[dim]note:[/dim] period not given: assessing "
+                      f"{rolling_12(period).name}, the 12 months to the latest month with "
+                      "data", soft_wrap=True)
     written, notes = init_spec(out_dir, partnership_name=name, area=code, police_uk=data,
                                reference=reference or [], datasets=pairs, period=period,
                                category_counts=counts or None)

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from commsafe.cli._common import QuietOpt, StoreOpt, _store_path, app, err, out
+from commsafe.cli._common import QuietOpt, StoreOpt, _progress, _store_path, app, err, out
 
 SpecOpt = Annotated[Path, typer.Option(
     "--spec", help="The spec (commsafe.toml, or the folder holding it).")]
@@ -29,24 +29,24 @@ def build(
     write assessment.html, .pdf and .docx, tables.xlsx, data/*.csv, figures (PNG and SVG),
     manifest.json and changes-since-last-build.md into OUT/<assessment-id>/. A failed build
     leaves the previous outputs in place."""
+    from commsafe.report.build import STAGES
     from commsafe.report.build import build as run_build
 
-    status = None if quiet or not err.is_terminal else err.status("build")
+    with _progress(quiet, "build") as bar:  # a bar by stage on a terminal, lines in logs
+        task = bar.add_task("", total=len(STAGES)) if bar is not None else None
+        seen: list[str] = []
 
-    def stage(name: str) -> None:
-        if status is not None:
-            status.update(f"[bold]build[/bold]: {name}")
-        elif not quiet:
-            err.print(f"[dim]stage:[/dim] {name}")
+        def stage(name: str) -> None:
+            if bar is not None and task is not None:
+                if seen:
+                    bar.advance(task)
+                bar.update(task, description=name)
+            elif not quiet:
+                err.print(f"[dim]stage:[/dim] {name}")
+            seen.append(name)
 
-    if status is not None:
-        status.start()
-    try:
         result = run_build(spec, out_dir, store_path=_store_path(store), kind=kind,
                            stage=stage)
-    finally:
-        if status is not None:
-            status.stop()
     if quiet:
         out.print(str(result.out_dir))
         return
