@@ -82,6 +82,10 @@ bench: install
 	$(PY) benchmarks/bench_performance.py --data $(SHARED)/police-uk --out docs/benchmarks-measures.md
 	$(PY) benchmarks/bench_spatial.py --data $(SHARED) --out docs/benchmarks-spatial.md
 	$(PY) benchmarks/bench_build.py --data $(SHARED) --out docs/benchmarks.md
+	$(PY) benchmarks/bench_store.py $(SHARED)/geography $(SHARED)/population --out docs/benchmarks-store.md
+	$(PY) benchmarks/bench_national.py --data $(SHARED) --rows 600000 --out docs/benchmarks-national.md
+	$(PY) benchmarks/bench_national.py --data $(SHARED) --rows 2000000 --out docs/benchmarks-national.md
+	$(PY) benchmarks/bench_national.py --data $(SHARED) --rows 6000000 --out docs/benchmarks-national.md
 
 clean:
 	rm -rf $(VENV) out .commsafe-cache
