@@ -376,7 +376,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     text += ("\n## Other benchmarks\n\n- the performance table on 1.25M events: "
              "[benchmarks-measures.md](benchmarks-measures.md)\n- Gi* over every LSOA of "
              "England and Wales, grid Gi* and KDE on 100k points: "
-             "[benchmarks-spatial.md](benchmarks-spatial.md)\n")
+             "[benchmarks-spatial.md](benchmarks-spatial.md)\n- the store's size with all "
+             "reference data: [benchmarks-store.md](benchmarks-store.md)\n- a national year, "
+             "0.6M to 6M street rows: [benchmarks-national.md](benchmarks-national.md)\n")
     args.out.write_text(text, encoding="utf-8")
     log(f"wrote {args.out}")
     return 0

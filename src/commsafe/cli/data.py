@@ -53,9 +53,10 @@ def ingest(
     with open_store(_store_path(store)) as st, _progress(quiet, "ingest") as bar:
         task = bar.add_task("", total=None) if bar else None
 
-        def tick(path: str, done: int, total: int) -> None:
+        def tick(path: str, done: int, total: int, rows: int) -> None:
             if bar is not None and task is not None:
-                bar.update(task, completed=done, total=total, description=Path(path).name)
+                bar.update(task, completed=done, total=total,
+                           description=f"{rows:,} rows · {Path(path).name}")
 
         try:
             result = run_ingest(st, paths, progress=tick)

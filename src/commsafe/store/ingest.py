@@ -143,7 +143,7 @@ def _parse(meta: _Meta) -> police_uk.ParsedFile:
 
 
 def ingest(store: Store, paths: Sequence[Path | str], *,
-           progress: Callable[[str, int, int], None] | None = None,
+           progress: Callable[[str, int, int, int], None] | None = None,
            resolve: bool = True, batch_bytes: int = BATCH_BYTES) -> IngestResult:
     """Load every police.uk file under ``paths``. Per-file problems are collected, not raised.
 
@@ -152,7 +152,8 @@ def ingest(store: Store, paths: Sequence[Path | str], *,
     ``batch_bytes`` of CSV, each batch one transaction (validated, stored and resolved to areas
     together), the next file being parsed in a worker thread meanwhile. An interruption
     leaves every batch committed before it and nothing of the batch under way.
-    ``progress(path, done, total)`` is called as each file is staged.
+    ``progress(path, done, total, rows)`` is called as each file is staged: files done of
+    ``total``, and ``rows`` read so far (loaded, rejected or duplicate).
     """
     inputs, skipped = find_inputs(paths)
     result = IngestResult(skipped=skipped)
@@ -175,6 +176,7 @@ def ingest(store: Store, paths: Sequence[Path | str], *,
 
         for i in range(PARSE_AHEAD):
             prefetch(i)
+        rows_before = 0  # rows read in the batches already committed
         for batch in _batches(metas, batch_bytes):
             with store.transaction() as con:
                 loader = _Batch(store, con, current)
@@ -186,8 +188,9 @@ def ingest(store: Store, paths: Sequence[Path | str], *,
                     except CommsafeError as exc:
                         result.failures.append(FileFailure(meta.file.path, str(exc)))
                     if progress:
-                        progress(meta.file.path, i + 1, total)
+                        progress(meta.file.path, i + 1, total, rows_before + loader.rows_read)
                 records = loader.finish(cache)
+            rows_before += loader.rows_read
             result.loads.extend(records)
             for rec in records:
                 if rec.status in ("loaded", "revised"):
@@ -274,6 +277,8 @@ class _Batch:
         self.records: list[LoadRecord] = []
         self.pending: list[_Pending] = []
         self.existing: dict[str, dict[tuple[str, str], set[int]]] = {}
+        self.rows_read = 0
+        """Data rows of the batch's files read so far (for progress)."""
 
     def _existing(self, kind: str) -> dict[tuple[str, str], set[int]]:
         """(force, month) → load_ids whose rows of this kind are stored now."""
@@ -295,6 +300,7 @@ class _Batch:
             if future is not None:
                 future.cancel()
             n = self.current[key]
+            self.rows_read += n
             self.records.append(LoadRecord(
                 load_id, meta.file.path, meta.sha, meta.kind, started, now(), force=meta.force,
                 months=meta.months, rows_read=n, rows_duplicate=n, status="duplicate",
@@ -302,6 +308,7 @@ class _Batch:
             ))
             return
         parsed = future.result() if future is not None else _parse(meta)
+        self.rows_read += parsed.rows_read
         existing = self._existing(meta.kind)
         previous = sorted({i for m in meta.months for i in existing.get((meta.force, m), ())})
         if previous:
