@@ -6,6 +6,7 @@ what is missing and how to load it (exit 2, no traceback)."""
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +22,6 @@ HEAD = ("Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSO
 LEEDS = "E08000035"
 #: a 6 × 6 block of 2011 LSOA squares in Leeds (lon, lat of the south-west corner)
 LON0, LAT0, DLON, DLAT, N = -1.62, 53.77, 0.01, 0.006, 6
-SAMPLE = Path(__file__).resolve().parents[1] / ".commsafe-cache" / "sample" / "police-uk"
 
 
 def _code(i: int, j: int) -> str:
@@ -153,10 +153,18 @@ def test_kde_compare_two_periods_on_one_grid(sparse: Path, tmp_path: Path,
 
 
 def test_real_west_yorkshire_months_compare_on_one_grid(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    files = sorted(SAMPLE.glob("201[78]-07/*-street.csv"))
-    if len(files) < 2:
-        pytest.skip(f"real police.uk West Yorkshire street files not found under {SAMPLE}")
+        crime_sim_wheel: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Real West Yorkshire street files of July 2017 and July 2018, from the package-index
+    wheel (the sample cache holds the same files)."""
+    files = []
+    with zipfile.ZipFile(crime_sim_wheel) as archive:
+        for m in ("2017-07", "2018-07"):
+            member = (f"crime_sim_toolkit/tests/testing_data/test_policedata/{m}/"
+                      f"{m}-west-yorkshire-street.csv")
+            target = tmp_path / m / f"{m}-west-yorkshire-street.csv"
+            target.parent.mkdir()
+            target.write_bytes(archive.read(member))
+            files.append(target)
     store = tmp_path / "wy.duckdb"
     with open_store(store) as st:
         ingest(st, files)

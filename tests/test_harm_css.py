@@ -5,8 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import subprocess
-import sys
 import zipfile
 from collections import Counter
 from collections.abc import Sequence
@@ -349,36 +347,6 @@ def test_file_not_found(tmp_path: Path) -> None:
 
 
 # --------------------------------------------------------------------------- the volumes file
-
-CST_VERSION = "1.5.0"
-CST_WHEEL = f"crime_sim_toolkit-{CST_VERSION}-py3-none-any.whl"
-LOCAL_WHEEL = (
-    Path(__file__).resolve().parents[1] / ".commsafe-cache" / "sample" / ".wheels" / CST_WHEEL
-)
-
-
-@pytest.fixture(scope="module")
-def crime_sim_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The crime-sim-toolkit wheel: the sample cache's copy, else downloaded with pip."""
-    if LOCAL_WHEEL.is_file():
-        return LOCAL_WHEEL
-    target = tmp_path_factory.mktemp("crime-sim-toolkit")
-    command = [
-        sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",
-        "-q", "-d", str(target), f"crime-sim-toolkit=={CST_VERSION}",
-    ]  # fmt: skip
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        pytest.skip(f"{LOCAL_WHEEL} is absent and pip cannot download it: {exc}")
-    wheels = sorted(target.glob("crime_sim_toolkit-*.whl"))
-    if done.returncode != 0 or not wheels:
-        pytest.skip(
-            f"{LOCAL_WHEEL} is absent and crime-sim-toolkit {CST_VERSION} cannot be "
-            "downloaded from PyPI (no network?)"
-        )
-    return wheels[0]
-
 
 def test_packaged_volumes_equal_a_fresh_sum_of_the_home_office_table(
     crime_sim_wheel: Path,

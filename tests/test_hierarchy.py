@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import subprocess
-import sys
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -420,31 +418,6 @@ def test_hierarchy_file_says_where_its_codes_come_from() -> None:
 
 
 # --------------------------------------------------------------------------- crime-sim-toolkit
-
-CST_VERSION = "1.5.0"
-
-
-@pytest.fixture(scope="session")
-def crime_sim_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The crime-sim-toolkit wheel, downloaded with pip into a temporary directory."""
-    target = tmp_path_factory.mktemp("crime-sim-toolkit")
-    command = [
-        sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",
-        "-q", "-d", str(target), f"crime-sim-toolkit=={CST_VERSION}",
-    ]  # fmt: skip
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        pytest.skip(f"cannot download crime-sim-toolkit {CST_VERSION} with pip: {exc}")
-    wheels = sorted(target.glob("crime_sim_toolkit-*.whl"))
-    if done.returncode != 0 or not wheels:
-        tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
-        pytest.skip(
-            f"cannot download crime-sim-toolkit {CST_VERSION} from PyPI (no network?): "
-            + " | ".join(tail)
-        )
-    return wheels[0]
-
 
 def _wheel_table(wheel: Path, member: str) -> Iterator[dict[str, str]]:
     with zipfile.ZipFile(wheel) as archive:

@@ -6,7 +6,6 @@ back and recounted by hand; the performance and countywide tables from them; the
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import subprocess
@@ -449,28 +448,13 @@ def test_cli_user_mistakes_exit_2_without_traceback(book: Path, tmp_path: Path) 
 
 # --- the real 2017/18 force table (crime-sim-toolkit 1.5.0) ----------------------------------
 
-WHEEL = (Path(__file__).resolve().parents[1] / ".commsafe-cache" / "sample" / ".wheels"
-         / "crime_sim_toolkit-1.5.0-py3-none-any.whl")
 MEMBER = "crime_sim_toolkit/src/prc-pfa-201718_new.csv"
 
 
 @pytest.fixture(scope="module")
-def real_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    wheel = WHEEL
-    if not wheel.is_file():
-        target = tmp_path_factory.mktemp("cst")
-        with contextlib.suppress(OSError, subprocess.TimeoutExpired):
-            subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q",
-                            "--disable-pip-version-check", "-d", str(target),
-                            "crime-sim-toolkit==1.5.0"], capture_output=True, timeout=300,
-                           check=False)
-        found = sorted(target.glob("crime_sim_toolkit-*.whl"))
-        if not found:
-            pytest.skip(f"the crime-sim-toolkit 1.5.0 wheel is not at {WHEEL} and cannot be "
-                        "downloaded with pip (no network?)")
-        wheel = found[0]
+def real_csv(crime_sim_wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("prc") / "prc-pfa-201718_new.csv"
-    with zipfile.ZipFile(wheel) as archive:
+    with zipfile.ZipFile(crime_sim_wheel) as archive:
         out.write_bytes(archive.read(MEMBER))
     return out
 
