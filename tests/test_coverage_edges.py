@@ -215,3 +215,51 @@ def test_a_period_with_one_month_of_data_is_named_by_that_month(store: Store,
     assert "July 2024 compared with July 2023 (1 month each)." in change.notes
     text = " ".join(b.text for s in doc.walk() for b in s.blocks if hasattr(b, "text"))
     assert "12 months to" not in text and "August 2023 to July 2024 there" not in text
+
+
+def test_recorded_crime_tables_give_an_appendix_a_table(store: Store, tmp_path: Path) -> None:
+    """A Home Office recorded crime workbook named in the spec (one sheet a financial year,
+    a Notes sheet, an Unassigned row, an adjustment) gives Appendix A a table of the
+    partnership's recorded crime by offence group, every figure summed here by hand."""
+    from dataclasses import replace
+
+    import xlsxwriter
+
+    fill(store, gaps={})
+    head = ("Financial Year", "Financial Quarter", "Police Force", "CSP Name",
+            "Offence Description", "Offence Group", "Offence Subgroup", "Offence Code",
+            "Offence Count")
+    burglary = ("Burglary - residential", "Theft offences", "Residential burglary", "28A")
+    shop = ("Shoplifting", "Theft offences", "Shoplifting", "46")
+    sheets = {
+        "Notes": [("Notes",), ("Counts can be negative: adjustments.",)],
+        "2022_23": [head, ("2022/23", 1, "West Yorkshire", "Leeds", *burglary, 40),
+                    ("2022/23", 2, "West Yorkshire", "Leeds", *shop, 100),
+                    ("2022/23", 1, "West Yorkshire", "Unassigned", *shop, 9)],
+        "2023_24": [head, ("2023/24", 1, "West Yorkshire", "Leeds", *burglary, 60),
+                    ("2023/24", 3, "West Yorkshire", "Leeds", *shop, 90),
+                    ("2023/24", 4, "West Yorkshire", "Leeds", *shop, -5)],
+    }
+    path = tmp_path / "prc-csp.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    for name, rows in sheets.items():
+        sheet = book.add_worksheet(name)
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                sheet.write(r, c, value)
+    book.close()
+
+    spec = replace(_spec(), recorded_crime=path)
+    doc = assemble(store, spec, AREA, Publisher(tmp_path / "b", DisclosureRules())).document
+    table = _table(doc, "Police recorded crime by offence group")
+    rows = {r[0].strip(): r for r in table.rows}
+    years = list(table.columns[1:3])
+    assert years == ["2022/23", "2023/24"]
+    assert rows["All crime"][1:3] == ("140", "145")  # 40 + 100; 60 + 90 - 5
+    assert rows["Residential burglary"][1:3] == ("40", "60")
+    assert rows["Shoplifting"][1:3] == ("100", "85")
+    assert any("Unassigned" in n for n in table.notes)  # 9 offences in no CSP, said so
+    with (tmp_path / "b" / "data" / "recorded_performance.csv").open(
+            newline="", encoding="utf-8") as f:
+        (total,) = [r for r in csv.DictReader(f) if r["category"] == "All crime"]
+    assert total["change"] == "5"

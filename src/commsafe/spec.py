@@ -10,6 +10,7 @@ Layout::
     recommendations = "register.xlsx"        # optional, CSV/XLSX recommendations register
     interventions = "interventions.csv"      # optional
     harm_weights = "weights.csv"             # optional, harm columns in the performance table
+    recorded_crime = "prc-csp.ods"           # optional, Home Office recorded crime by CSP
     [partnership]  name, area                # area: CSP or district code or name
     [period]       assessed = "2024/25" | "2024"  or  rolling = "2025-03";  compare (optional)
     [thresholds]   min_base (5), suppression (5), min_months_compared (6),
@@ -175,6 +176,8 @@ class Spec:
     recommendations: Path | None = None
     interventions: Path | None = None
     harm_weights: Path | None = None
+    recorded_crime: Path | None = None
+    """The Home Office police recorded crime tables by CSP (:mod:`commsafe.sources.home_office`)."""
     path: Path | None = field(default=None, compare=False)
     notes: tuple[str, ...] = field(default=(), compare=False)
 
@@ -183,7 +186,7 @@ class Spec:
 
 _KEYS: Final[dict[str, tuple[str, ...]]] = {
     "top": ("partnership", "period", "thresholds", "data", "outputs", "priorities", "schedule",
-            "recommendations", "interventions", "harm_weights"),
+            "recommendations", "interventions", "harm_weights", "recorded_crime"),
     "partnership": ("name", "area"),
     "period": ("assessed", "rolling", "compare"),
     "thresholds": ("min_base", "suppression", "protected", "min_months_compared"),
@@ -438,7 +441,7 @@ def load_spec(path: str | os.PathLike[str]) -> Spec:
             r.string(item, "theme", f"{where}.theme", required=True), when))
 
     optional: dict[str, Path | None] = {}
-    for key in ("recommendations", "interventions", "harm_weights"):
+    for key in ("recommendations", "interventions", "harm_weights", "recorded_crime"):
         optional[key] = r.path_value(raw[key], key) if key in raw else None
 
     return Spec(
@@ -448,7 +451,7 @@ def load_spec(path: str | os.PathLike[str]) -> Spec:
         datasets=tuple(datasets), reference=reference, geography=geography,
         priorities=priorities, schedule=tuple(schedule),
         recommendations=optional["recommendations"], interventions=optional["interventions"],
-        harm_weights=optional["harm_weights"],
+        harm_weights=optional["harm_weights"], recorded_crime=optional["recorded_crime"],
         path=r.path, notes=tuple(r.notes),
     )
 
@@ -574,7 +577,10 @@ def render_spec(spec: Spec, base: str | os.PathLike[str] | None = None) -> str:
             ("interventions", "# Interventions list (CSV or XLSX) to evaluate.",
              "interventions.xlsx"),
             ("harm_weights", "# Harm weights (CSV: category or ho_code, weight) for harm columns "
-             "in the performance table.", "harm_weights.csv")):
+             "in the performance table.", "harm_weights.csv"),
+            ("recorded_crime", "# The Home Office police recorded crime tables by CSP (ODS, "
+             "XLSX or CSV as published): a\n# recorded crime performance table in Appendix A.",
+             "prc-csp-ods-tables.ods")):
         if comment:
             out.append(comment)
         value = getattr(spec, key)

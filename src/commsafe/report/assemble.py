@@ -1471,6 +1471,37 @@ def _rolling_counts(ctx: _Context, chosen: Sequence[Period],
     return CountsTable(Path("store"), frame, "rolling_12")
 
 
+def _recorded_performance(ctx: _Context, sec: Section) -> None:
+    """The partnership's Home Office police recorded crime by offence group and subgroup,
+    by financial year (``recorded_crime`` in the spec), as the published tables give it."""
+    from commsafe.measures.performance import PerformanceSpec, performance_table
+    from commsafe.sources.home_office import read_recorded_crime, recorded_counts
+
+    assert ctx.spec.recorded_crime is not None
+    data = read_recorded_crime(ctx.spec.recorded_crime)  # a broken file fails the build
+    try:
+        counts, notes = recorded_counts(data, csp=ctx.area.name or ctx.area.code)
+        frame = performance_table(counts=counts,
+                                  spec=PerformanceSpec(min_base=ctx.spec.min_base))
+    except InputError as exc:
+        sec.add(Paragraph(f"No recorded crime table: {exc}", "note"))
+        return
+    years = [c for c in frame.columns if c not in ("category", "average", "change",
+                                                   "pct_change", "p_value", "significant")]
+    sec.add(ctx.pub.table(
+        "recorded_performance", frame, title="Police recorded crime by offence group and "
+        f"financial year, {ctx.area.name}", keys=["category"],
+        query={"measure": "performance table", "source": "Home Office police recorded crime "
+               "by CSP", "file": data.path.name, "area": ctx.area.name},
+        labels=_LABELS, source=f"Home Office police recorded crime open data tables by "
+        f"Community Safety Partnership ({data.path.name})", value_columns=years,
+        category_column="category", total_rows=[ALL_CRIME],
+        derived=_derived_of(years, years[-2:]), levels=list(frame.attrs.get("levels", [])),
+        emphasis=[c == ALL_CRIME for c in frame["category"]],
+        notes=[*notes, *(str(n) for n in frame.attrs.get("notes", [])
+                         if not str(n).startswith(("compare:", "average:", "periods:")))]))
+
+
 def _performance_notes(ctx: _Context, chosen: Sequence[Period], frame: pd.DataFrame
                        ) -> list[str]:
     """The performance table's notes in the document's words (the table's own notes are the
@@ -1550,6 +1581,8 @@ def _appendices(ctx: _Context) -> list[Section]:
                      "harm_change": labels[-2:]}, levels=levels,
             emphasis=[c == ALL_CRIME for c in frame["category"]],
             notes=_performance_notes(ctx, chosen, frame)))
+    if spec.recorded_crime is not None:
+        _recorded_performance(ctx, perf)
     out.append(perf)
     maps = Section("appendix-maps", "Appendix B: Maps", appendix=True)
     from commsafe.measures.rates import rates_table
