@@ -130,6 +130,20 @@ class HarmWeights:
                 return self.weights.get(group.police_uk)
         return None
 
+    def relative_weight(self, category: str, counts: Mapping[str, int]) -> float:
+        """``category``'s weight over the average weight of ``counts`` (category → count;
+        the average weighted by the counts, over the categories that have a weight): how
+        much more harm an offence of it does than the area's typical offence. 1 for a
+        category without a weight (All crime, ASB) or when no counted category has one."""
+        weight = self.weight_for(category, inherit=True)
+        weighted = {c: (n, w) for c, n in counts.items()
+                    if n and (w := self.weight_for(c, inherit=True)) is not None}
+        total = sum(n for n, _ in weighted.values())
+        if weight is None or not total:
+            return 1.0
+        mean = sum(n * w for n, w in weighted.values()) / total
+        return weight / mean if mean else 1.0
+
     def weight_for_code(self, code: str | float | int) -> float | None:
         """The weight given to Home Office offence ``code``, or None."""
         return self.code_weights.get(hierarchy.normalise_code(code))

@@ -154,13 +154,16 @@ class AreaMonthly:
         months = [m for m in self.months_in(period) if m in self.covered]
         if not months:
             return None, 0
+        return self._sum(categories, months), len(months)
+
+    def _sum(self, categories: Sequence[str] | None, months: Sequence[date]) -> int:
         f = self.frame
-        sel = f["month"].isin(months)
+        sel = f["month"].isin(list(months))
         if categories is None:
             sel &= f["category"] != ASB
         else:
             sel &= f["category"].isin(list(categories))
-        return int(f.loc[sel, "count"].sum()), len(months)
+        return int(f.loc[sel, "count"].sum())
 
     def months(self) -> list[date]:
         return sorted(self.covered)
@@ -170,13 +173,7 @@ class AreaMonthly:
         at ``offsets``); None when any of those months has no data."""
         if not self.available(period):
             return None
-        f = self.frame
-        sel = f["month"].isin(self.months_in(period))
-        if categories is None:
-            sel &= f["category"] != ASB
-        else:
-            sel &= f["category"].isin(list(categories))
-        return int(f.loc[sel, "count"].sum())
+        return self._sum(categories, self.months_in(period))
 
     def monthly(self, categories: Sequence[str] | None) -> pd.DataFrame:
         """month, count for every covered month (0 where none): the input of trend charts."""

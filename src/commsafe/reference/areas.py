@@ -140,30 +140,37 @@ SELECT lsoa21, population FROM from11 WHERE NOT EXISTS (SELECT 1 FROM p21)
 """
 
 
-_LSOA11_UP = """
-WITH lp AS (
-    SELECT area_code AS lsoa11, population FROM population
-    WHERE area_type = 'lsoa11' AND sex = 'persons' AND age_band = 'all' AND year = $year
-), link AS (
-    SELECT from_code, arg_max(to_code, (coalesce(vintage, 0), to_code)) AS to_code
-    FROM area_links WHERE from_type = $from AND to_type = $to GROUP BY from_code
-), d AS (
-    SELECT from_code, arg_max(to_code, (coalesce(vintage, 0), to_code)) AS to_code
-    FROM area_links WHERE from_type = 'district' AND to_type = $to GROUP BY from_code
-), lsoa_district AS (
-    SELECT from_code, arg_max(to_code, (coalesce(vintage, 0), to_code)) AS to_code
-    FROM area_links WHERE from_type = $from AND to_type = 'district' GROUP BY from_code
-)
-SELECT CASE WHEN $via_district THEN d.to_code ELSE link.to_code END AS area_code,
-       round(sum(lp.population), 3) AS population
-FROM lp
-LEFT JOIN link ON link.from_code = lp.lsoa11
-LEFT JOIN lsoa_district ld ON ld.from_code = lp.lsoa11
-LEFT JOIN d ON d.from_code = ld.to_code
-GROUP BY 1 HAVING area_code IS NOT NULL
+_LSOA11_POP = """
+SELECT area_code AS lsoa, population FROM population
+WHERE area_type = 'lsoa11' AND sex = 'persons' AND age_band = 'all' AND year = $year
 """
-"""Population of wards, districts, CSPs and PFAs from 2011 LSOAs, when no 2021 LSOAs are
-loaded (a store holding only 2011 geography, such as the package-index sample)."""
+
+
+def _rollup_sql(lsoa_pop: str) -> str:
+    """Population of wards, districts, CSPs and PFAs summed from ``lsoa_pop`` (columns
+    ``lsoa, population``) through the links from the LSOA type ``$from``."""
+    return f"""
+        WITH lp AS ({lsoa_pop}),
+        link AS (
+            SELECT from_code, arg_max(to_code, (coalesce(vintage, 0), to_code)) AS to_code
+            FROM area_links WHERE from_type = $from AND to_type = $to GROUP BY from_code
+        ), d AS (
+            SELECT from_code, arg_max(to_code, (coalesce(vintage, 0), to_code)) AS to_code
+            FROM area_links WHERE from_type = 'district' AND to_type = $to
+            GROUP BY from_code
+        ), lsoa_district AS (
+            SELECT from_code, arg_max(to_code, (coalesce(vintage, 0), to_code)) AS to_code
+            FROM area_links WHERE from_type = $from AND to_type = 'district'
+            GROUP BY from_code
+        )
+        SELECT CASE WHEN $via_district THEN d.to_code ELSE link.to_code END AS area_code,
+               round(sum(lp.population), 3) AS population
+        FROM lp
+        LEFT JOIN link ON link.from_code = lp.lsoa
+        LEFT JOIN lsoa_district ld ON ld.from_code = lp.lsoa
+        LEFT JOIN d ON d.from_code = ld.to_code
+        GROUP BY 1 HAVING area_code IS NOT NULL
+    """
 
 
 def nearest_year(years: Sequence[int], year: int) -> int:
@@ -193,33 +200,12 @@ def area_population(con: duckdb.DuckDBPyConnection, level: str, year: int) -> Ar
         sql = f"SELECT lsoa21 AS area_code, population FROM ({_LSOA21_POP})"
     else:
         link = {"ward": "ward", "district": "district", "csp": "csp", "pfa": "pfa"}[level]
-        sql = f"""
-            WITH lp AS ({_LSOA21_POP}),
-            link AS (
-                SELECT from_code, arg_max(to_code, (coalesce(vintage, 0), to_code)) AS to_code
-                FROM area_links WHERE from_type = $from AND to_type = $to GROUP BY from_code
-            ), d AS (
-                SELECT from_code, arg_max(to_code, (coalesce(vintage, 0), to_code)) AS to_code
-                FROM area_links WHERE from_type = 'district' AND to_type = $to
-                GROUP BY from_code
-            ), lsoa_district AS (
-                SELECT from_code, arg_max(to_code, (coalesce(vintage, 0), to_code)) AS to_code
-                FROM area_links WHERE from_type = 'lsoa21' AND to_type = 'district'
-                GROUP BY from_code
-            )
-            SELECT CASE WHEN $via_district THEN d.to_code ELSE link.to_code END AS area_code,
-                   round(sum(lp.population), 3) AS population
-            FROM lp
-            LEFT JOIN link ON link.from_code = lp.lsoa21
-            LEFT JOIN lsoa_district ld ON ld.from_code = lp.lsoa21
-            LEFT JOIN d ON d.from_code = ld.to_code
-            GROUP BY 1 HAVING area_code IS NOT NULL
-        """
+        sql = _rollup_sql(f"SELECT lsoa21 AS lsoa, population FROM ({_LSOA21_POP})")
         via_district = link in ("csp", "pfa")
         params = {"year": used, "from": "lsoa21", "to": link, "via_district": via_district}
         frame = con.execute(sql, params).df()
         if frame.empty:  # no 2021 LSOAs loaded: sum the 2011 LSOAs through their own links
-            frame = con.execute(_LSOA11_UP, {**params, "from": "lsoa11"}).df()
+            frame = con.execute(_rollup_sql(_LSOA11_POP), {**params, "from": "lsoa11"}).df()
         return AreaPopulation(level, used, year, frame, note)
     frame = con.execute(sql, {"year": used}).df()
     return AreaPopulation(level, used, year, frame, note)

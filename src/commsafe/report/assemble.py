@@ -124,22 +124,14 @@ class _Context:
     harm: HarmWeights | None = None
     """The spec's harm weights (``harm_weights``), or None."""
 
+    harm_counts: dict[str, int] = field(default_factory=dict)
+    """The area's count of each crime type in the period assessed (for the harm ranking)."""
+
     def harm_factor(self, category: str) -> float:
-        """How much a change in ``category`` weighs in the ranking of findings: its harm weight
-        over the average weight of the area's crimes in the period assessed (weighted by their
-        counts); 1 without weights, or for a category without one (All crime, ASB)."""
-        if self.harm is None:
-            return 1.0
-        weight = self.harm.weight_for(category, inherit=True)
-        counts = {c: n for c in CRIME_TYPES
-                  if (n := self.data.count([c], self.spec.assessed))
-                  and self.harm.weight_for(c, inherit=True) is not None}
-        total = sum(counts.values())
-        if weight is None or not total:
-            return 1.0
-        mean = sum(n * float(self.harm.weight_for(c, inherit=True) or 0)
-                   for c, n in counts.items()) / total
-        return weight / mean if mean else 1.0
+        """How much a change in ``category`` weighs in the ranking of findings
+        (:meth:`HarmWeights.relative_weight` over the area's crimes); 1 without weights."""
+        return 1.0 if self.harm is None else self.harm.relative_weight(category,
+                                                                       self.harm_counts)
 
     def break_between(self, category: str, before: Period, after: Period) -> str | None:
         """Words for a recording break of ``category`` between the start of ``before`` and
@@ -1331,6 +1323,7 @@ def assemble(store: Store, spec: Spec, area: Area, pub: Publisher, *, kind: str 
                    population, kind, registers or {}, notes=list(pop_notes))
     if spec.harm_weights is not None:  # a missing or broken file fails the build, said so
         ctx.harm = load_weights(spec.harm_weights)
+        ctx.harm_counts = {c: n for c in CRIME_TYPES if (n := data.count([c], spec.assessed))}
         ctx.notes.extend(getattr(ctx.harm, "notes", ()))
     ctx.quality = data_quality(store, period=spec.assessed, within=area)
     ctx.breaks, break_notes = recording_breaks(force_monthly(store, forces_covering(
