@@ -129,3 +129,70 @@ def test_point_index_agrees_with_shapely_contains(resolved_store: Path) -> None:
         hits = sorted(str(c) for c, g in zip(index.codes, index.geoms, strict=True)
                       if g.intersects(p))
         assert code == (hits[0] if hits else None)
+
+
+def test_resolving_on_insert_equals_resolving_stored_events(resolved_store: Path,
+                                                            tmp_path: Path) -> None:
+    """Ingest resolves rows as it inserts them; ``resolve_events`` re-resolves stored rows
+    (after new reference data). The two paths must agree on every event of the real files."""
+    import shutil
+
+    from commsafe.reference.resolve import RESOLVED_COLUMNS, resolve_events
+
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(resolved_store, copy)
+    cols = ", ".join(RESOLVED_COLUMNS)
+    with open_store(copy) as store:
+        before = store.con.execute(
+            f"SELECT load_id, row_number, {cols} FROM events ORDER BY ALL").fetchall()
+        assert len(before) > 600_000
+        methods = Counter(r[-1] for r in before)
+        assert methods["lookup"] and methods["code"] and methods["split-by-point"]
+        with store.transaction() as con:
+            counts = resolve_events(con)
+        after = store.con.execute(
+            f"SELECT load_id, row_number, {cols} FROM events ORDER BY ALL").fetchall()
+    assert after == before
+    assert sum(counts.values()) == len(before)
+
+
+def test_rejected_rows_beside_resolved_ones(resolved_store: Path, tmp_path: Path,
+                                            shared_data: Path) -> None:
+    """A file with bad rows: the good rows are stored and resolved exactly as in the clean
+    file, the bad ones rejected with their line, and nothing else is lost."""
+    import shutil
+
+    src = next((shared_data / "police-uk" / "cambridgeshire-2024").rglob("*-street.csv"))
+    lines = src.read_bytes().decode("utf-8").splitlines(keepends=True)
+    header = lines[0].rstrip("\r\n").split(",")
+    lon = header.index("Longitude")
+    damaged = list(lines)
+    bad_lines = [5, 17]  # 1-based file lines (line 1 is the header)
+    for ln in bad_lines:
+        fields = next(csv.reader([damaged[ln - 1]]))
+        fields[lon] = "200.5"  # outside the UK
+        damaged[ln - 1] = ",".join(f'"{f}"' if "," in f else f for f in fields) + "\r\n"
+    folder = tmp_path / "damaged"
+    folder.mkdir()
+    (folder / src.name).write_text("".join(damaged), encoding="utf-8", newline="")
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(resolved_store, copy)
+    with open_store(copy) as store:
+        clean = store.con.execute(
+            "SELECT row_number, csp_code, resolution FROM events WHERE load_id = "
+            "(SELECT load_id FROM loads WHERE path = ? AND replaced_by IS NULL) ORDER BY 1",
+            [str(src)]).fetchall()
+    assert main(["ingest", str(folder), "--store", str(copy), "--quiet"]) in (0, 1)
+    with open_store(copy, read_only=True) as store:
+        load_id, read, loaded, rejected = store.con.execute(
+            "SELECT load_id, rows_read, rows_loaded, rows_rejected FROM loads WHERE path = ?",
+            [str(folder / src.name)]).fetchall()[0]
+        got = store.con.execute(
+            "SELECT row_number, csp_code, resolution FROM events WHERE load_id = ? ORDER BY 1",
+            [load_id]).fetchall()
+        rejects = store.con.execute(
+            "SELECT line_number, reason FROM rejects WHERE load_id = ? ORDER BY 1",
+            [load_id]).fetchall()
+    assert (read, loaded, rejected) == (len(lines) - 1, len(lines) - 3, 2)
+    assert rejects == [(5, "outside_uk"), (17, "outside_uk")]
+    assert got == [r for r in clean if r[0] not in (4, 16)]

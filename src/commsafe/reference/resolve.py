@@ -37,7 +37,8 @@ import numpy as np
 import pyarrow as pa
 import shapely
 
-__all__ = ["PointIndex", "ResolveCache", "resolve_events"]
+__all__ = ["RESOLVED_COLUMNS", "PointIndex", "ResolveCache", "has_reference", "resolve_events",
+           "resolve_rows"]
 
 
 
@@ -153,29 +154,29 @@ class ResolveCache:
             self.maps_stamp = stamp
 
 
-def resolve_events(con: duckdb.DuckDBPyConnection, *, load_ids: Sequence[int] | None = None,
-                   cache: ResolveCache | None = None) -> dict[str, int]:
-    """Set lsoa_vintage, lsoa21_code, ward/district/csp/pfa codes and resolution.
+def has_reference(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether any area code list or boundary is loaded (else nothing can be resolved)."""
+    return bool(con.execute(
+        "SELECT EXISTS (SELECT 1 FROM areas) OR EXISTS (SELECT 1 FROM boundaries)"
+    ).fetchall()[0][0])
 
-    Only events of ``load_ids`` (all events when None). Run inside the caller's transaction.
-    Returns the number of events per resolution method.
+
+RESOLVED_COLUMNS = ("lsoa_vintage", "lsoa21_code", "ward_code", "district_code", "csp_code",
+                    "pfa_code", "resolution")
+"""The columns of ``events`` that resolution sets (in temp table ``_resolved`` by key)."""
+
+
+def resolve_rows(con: duckdb.DuckDBPyConnection, source: str,
+                 params: dict[str, object] | None = None,
+                 cache: ResolveCache | None = None) -> dict[str, int]:
+    """Resolve the rows of relation ``source`` into temp table ``_resolved``.
+
+    ``source`` is SQL for a relation with columns ``load_id, row_number, month, lsoa_code,
+    longitude, latitude`` (typed as in ``events``); ``_resolved`` gets ``load_id, row_number``
+    and :data:`RESOLVED_COLUMNS`. The caller needs reference data loaded
+    (:func:`has_reference`). Returns the number of rows per resolution method.
     """
     cache = cache or ResolveCache()
-    scope = "TRUE" if load_ids is None else "list_contains($ids, e.load_id)"
-    params: dict[str, object] = {} if load_ids is None else {"ids": list(load_ids)}
-    has_reference = con.execute(
-        "SELECT EXISTS (SELECT 1 FROM areas) OR EXISTS (SELECT 1 FROM boundaries)"
-    ).fetchall()[0][0]
-    if not has_reference:
-        # nothing to resolve against: every event stays (or becomes) unresolved; rows fresh
-        # from ingest are already unresolved and are not rewritten
-        con.execute(f"""UPDATE events e SET lsoa_vintage = NULL, lsoa21_code = NULL,
-            ward_code = NULL, district_code = NULL, csp_code = NULL, pfa_code = NULL,
-            resolution = 'unresolved' WHERE {scope} AND resolution <> 'unresolved'""",
-            params).fetchall()
-        total = con.execute(f"SELECT count(*) FROM events e WHERE {scope}",
-                            params).fetchall()[0][0]
-        return {"unresolved": int(total)} if total else {}
     cache.maps(con)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE r AS
@@ -183,10 +184,9 @@ def resolve_events(con: duckdb.DuckDBPyConnection, *, load_ids: Sequence[int] | 
             SELECT e.load_id, e.row_number, e.month, e.lsoa_code, e.longitude, e.latitude,
                    coalesce(c.in21, false) AS in21, coalesce(c.in11, false) AS in11,
                    coalesce(m.n_succ, 0) AS n_succ
-            FROM events e
+            FROM {source} e
             LEFT JOIN _cs_codes c ON c.code = e.lsoa_code
             LEFT JOIN _cs_lsoa11 m ON m.lsoa11 = e.lsoa_code
-            WHERE {scope}
         ), per_load AS (
             SELECT load_id, count(*) FILTER (in21 AND NOT in11) AS n21,
                    count(*) FILTER (in11 AND NOT in21) AS n11
@@ -199,7 +199,7 @@ def resolve_events(con: duckdb.DuckDBPyConnection, *, load_ids: Sequence[int] | 
                                          WHEN month >= DATE '2023-01-01' THEN 2021 ELSE 2011 END
             END::SMALLINT AS vintage
         FROM b JOIN per_load USING (load_id)
-    """, params)
+    """, params or {})
     _point_lookups(con)
     con.execute("""
         CREATE OR REPLACE TEMP TABLE r2 AS
@@ -230,28 +230,53 @@ def resolve_events(con: duckdb.DuckDBPyConnection, *, load_ids: Sequence[int] | 
              AND inside.to_code = pip.pip21
     """)
     con.execute("""
-        UPDATE events SET
-            lsoa_vintage = f.vintage, lsoa21_code = f.lsoa21, ward_code = f.ward,
-            district_code = f.district, csp_code = f.csp, pfa_code = f.pfa,
-            resolution = CASE WHEN f.method = 'code' AND f.lsoa21 IS NULL
-                              AND f.district IS NULL THEN 'unresolved' ELSE f.method END
-        FROM (
-            SELECT r2.load_id, r2.row_number, r2.vintage, r2.lsoa21, r2.method, a.ward,
-                   coalesce(a.district, o.district) AS district,
-                   CASE WHEN a.district IS NOT NULL THEN a.csp ELSE o.csp END AS csp,
-                   CASE WHEN a.district IS NOT NULL THEN a.pfa ELSE o.pfa END AS pfa
-            FROM r2
-            LEFT JOIN _cs_lsoa21 a ON a.lsoa21 = r2.lsoa21
-            LEFT JOIN _cs_lsoa11 o ON o.lsoa11 = r2.lsoa_code AND r2.vintage = 2011
-        ) f
-        WHERE events.load_id = f.load_id AND events.row_number = f.row_number
+        CREATE OR REPLACE TEMP TABLE _resolved AS
+        SELECT r2.load_id, r2.row_number, r2.vintage AS lsoa_vintage,
+               r2.lsoa21 AS lsoa21_code, a.ward AS ward_code,
+               coalesce(a.district, o.district) AS district_code,
+               CASE WHEN a.district IS NOT NULL THEN a.csp ELSE o.csp END AS csp_code,
+               CASE WHEN a.district IS NOT NULL THEN a.pfa ELSE o.pfa END AS pfa_code,
+               CASE WHEN r2.method = 'code' AND r2.lsoa21 IS NULL
+                         AND coalesce(a.district, o.district) IS NULL THEN 'unresolved'
+                    ELSE r2.method END AS resolution
+        FROM r2
+        LEFT JOIN _cs_lsoa21 a ON a.lsoa21 = r2.lsoa21
+        LEFT JOIN _cs_lsoa11 o ON o.lsoa11 = r2.lsoa_code AND r2.vintage = 2011
     """)
-    counts = dict(con.execute(
-        "SELECT method, count(*) FROM r2 GROUP BY method"
-    ).fetchall())
+    counts = dict(con.execute("SELECT method, count(*) FROM r2 GROUP BY method").fetchall())
     for t in ("r", "r2", "pip"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
     return {k: int(v) for k, v in counts.items()}
+
+
+def resolve_events(con: duckdb.DuckDBPyConnection, *, load_ids: Sequence[int] | None = None,
+                   cache: ResolveCache | None = None) -> dict[str, int]:
+    """Set lsoa_vintage, lsoa21_code, ward/district/csp/pfa codes and resolution.
+
+    Only events of ``load_ids`` (all events when None). Run inside the caller's transaction.
+    Returns the number of events per resolution method. (A fresh ingest resolves its rows as
+    it inserts them, through :func:`resolve_rows`; this re-resolves stored events, e.g. after
+    new reference data.)
+    """
+    scope = "TRUE" if load_ids is None else "list_contains($ids, e.load_id)"
+    params: dict[str, object] = {} if load_ids is None else {"ids": list(load_ids)}
+    if not has_reference(con):
+        # nothing to resolve against: every event stays (or becomes) unresolved; rows fresh
+        # from ingest are already unresolved and are not rewritten
+        con.execute(f"""UPDATE events e SET lsoa_vintage = NULL, lsoa21_code = NULL,
+            ward_code = NULL, district_code = NULL, csp_code = NULL, pfa_code = NULL,
+            resolution = 'unresolved' WHERE {scope} AND resolution <> 'unresolved'""",
+            params).fetchall()
+        total = con.execute(f"SELECT count(*) FROM events e WHERE {scope}",
+                            params).fetchall()[0][0]
+        return {"unresolved": int(total)} if total else {}
+    counts = resolve_rows(con, f"""(SELECT load_id, row_number, month, lsoa_code, longitude,
+        latitude FROM events e WHERE {scope})""", params, cache)
+    sets = ", ".join(f"{c} = f.{c}" for c in RESOLVED_COLUMNS)
+    con.execute(f"""UPDATE events SET {sets} FROM _resolved f
+        WHERE events.load_id = f.load_id AND events.row_number = f.row_number""")
+    con.execute("DROP TABLE IF EXISTS _resolved")
+    return counts
 
 
 def _point_lookups(con: duckdb.DuckDBPyConnection) -> None:

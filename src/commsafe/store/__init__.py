@@ -103,9 +103,13 @@ class Store:
         self.con.execute("COMMIT")
 
     def next_load_id(self) -> int:
-        row = self.con.execute("SELECT nextval('load_id_seq')").fetchall()[0]
-        assert row is not None
-        return int(row[0])
+        return self.next_load_ids(1)[0]
+
+    def next_load_ids(self, n: int) -> list[int]:
+        """``n`` new load ids, ascending, in one statement (a batch of files takes its ids
+        at once)."""
+        rows = self.con.execute("SELECT nextval('load_id_seq') FROM range(?)", [n]).fetchall()
+        return sorted(int(r[0]) for r in rows)
 
     def schema_version(self) -> int:
         return _schema_version(self.con)

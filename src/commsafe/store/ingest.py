@@ -30,7 +30,7 @@ import pyarrow as pa
 
 from commsafe import taxonomy
 from commsafe.errors import CommsafeError, FileFormatError
-from commsafe.reference.resolve import ResolveCache, resolve_events
+from commsafe.reference.resolve import ResolveCache, has_reference, resolve_rows
 from commsafe.sources import police_uk
 from commsafe.sources.files import InputFile, Skipped, csv_line, find_inputs
 from commsafe.store import Store, now
@@ -138,6 +138,13 @@ def _scan(file: InputFile) -> _Meta:
     return _Meta(file, sha256_bytes(data), schema.kind, force, months, len(data))
 
 
+def _try_scan(file: InputFile) -> _Meta | CommsafeError:
+    try:
+        return _scan(file)
+    except CommsafeError as exc:
+        return exc
+
+
 def _parse(meta: _Meta) -> police_uk.ParsedFile:
     return police_uk.parse(meta.file.read(), meta.file.path)
 
@@ -158,11 +165,12 @@ def ingest(store: Store, paths: Sequence[Path | str], *,
     inputs, skipped = find_inputs(paths)
     result = IngestResult(skipped=skipped)
     metas: list[_Meta] = []
-    for f in inputs:
-        try:
-            metas.append(_scan(f))
-        except CommsafeError as exc:
-            result.failures.append(FileFailure(f.path, str(exc)))
+    with ThreadPoolExecutor(max_workers=PARSE_AHEAD) as pool:  # reading and hashing: no GIL
+        for f, scanned in zip(inputs, pool.map(_try_scan, inputs), strict=True):
+            if isinstance(scanned, _Meta):
+                metas.append(scanned)
+            else:
+                result.failures.append(FileFailure(f.path, str(scanned)))
     metas = _drop_conflicts(metas, result)
     total = len(metas)
     cache = ResolveCache() if resolve else None
@@ -179,7 +187,7 @@ def ingest(store: Store, paths: Sequence[Path | str], *,
         rows_before = 0  # rows read in the batches already committed
         for batch in _batches(metas, batch_bytes):
             with store.transaction() as con:
-                loader = _Batch(store, con, current)
+                loader = _Batch(store, con, current, store.next_load_ids(len(batch)))
                 for i, meta in batch:
                     prefetch(i + PARSE_AHEAD)
                     future = ahead.pop(i, None)
@@ -270,8 +278,10 @@ class _Batch:
     together (a handful of statements per batch instead of a dozen per file)."""
 
     def __init__(self, store: Store, con: duckdb.DuckDBPyConnection,
-                 current: dict[tuple[str, str], int]) -> None:
+                 current: dict[tuple[str, str], int], load_ids: list[int]) -> None:
         self.store = store
+        self.load_ids = iter(load_ids)
+        """One id per file of the batch, taken in file order."""
         self.con = con
         self.current = dict(current)
         self.records: list[LoadRecord] = []
@@ -294,7 +304,7 @@ class _Batch:
 
     def add(self, meta: _Meta, future: Future[police_uk.ParsedFile] | None) -> None:
         started = now()
-        load_id = self.store.next_load_id()
+        load_id = next(self.load_ids)
         key = (meta.kind, meta.sha)
         if key in self.current:
             if future is not None:
@@ -328,17 +338,15 @@ class _Batch:
                                      started))
 
     def finish(self, cache: ResolveCache | None) -> list[LoadRecord]:
-        """Validate and store the staged rows, resolve them to areas, record the loads."""
+        """Validate and store the staged rows, resolved to areas as they are inserted (when
+        ``cache`` is given and reference data are loaded), and record the loads."""
         loaded: dict[int, int] = {}
+        resolve = cache is not None and has_reference(self.con)
         for kind in TABLE_OF_KIND:
             files = [f for f in self.pending if f.meta.kind == kind]
             if files:
-                loaded.update(self._store_kind(kind, files))
+                loaded.update(self._store_kind(kind, files, cache if resolve else None))
         _kill_point("mid-load")
-        street = [f.load_id for f in self.pending if f.meta.kind == "street"
-                  and loaded.get(f.load_id)]
-        if street and cache is not None:
-            resolve_events(self.con, load_ids=street, cache=cache)
         for f in self.pending:
             meta = f.meta
             note = (f"revised file: replaces {meta.force} {', '.join(meta.months)} from "
@@ -354,7 +362,8 @@ class _Batch:
         record_loads(self.con, self.records)
         return self.records
 
-    def _store_kind(self, kind: str, files: list[_Pending]) -> dict[int, int]:
+    def _store_kind(self, kind: str, files: list[_Pending],
+                    cache: ResolveCache | None) -> dict[int, int]:
         tables = []
         for f in files:
             t = f.parsed.table
@@ -369,15 +378,36 @@ class _Batch:
             staged = staged.append_column("crime_type",
                                           _standard_names(staged.column("category")))
         self.con.register("staged", staged)
+        bad = None
         try:
-            checked = f"(SELECT *, CASE {_CHECKS[kind]} END AS reason FROM staged)"
+            # the checks run once: rows failing one are taken out by key
             bad = self.con.sql(
-                f"SELECT * FROM {checked} WHERE reason IS NOT NULL ORDER BY _load_id, _row"
+                f"SELECT * FROM (SELECT *, CASE {_CHECKS[kind]} END AS reason FROM staged) "
+                "WHERE reason IS NOT NULL ORDER BY _load_id, _row"
             ).to_arrow_table()
-            self.con.execute(_insert_sql(kind, TABLE_OF_KIND[kind]).replace(
-                "FROM checked", f"FROM {checked}"))
+            good = "staged"
+            if bad.num_rows:
+                self.con.register("_bad", bad.select(["_load_id", "_row"]))
+                good = "(SELECT * FROM staged ANTI JOIN _bad USING (_load_id, _row))"
+            resolved = kind == "street" and cache is not None
+            if resolved:
+                resolve_rows(self.con, f"""(SELECT _load_id AS load_id, _row AS row_number,
+                    CAST(trim(month) || '-01' AS DATE) AS month,
+                    NULLIF(lsoa_code, '') AS lsoa_code,
+                    TRY_CAST(NULLIF(longitude, '') AS DOUBLE) AS longitude,
+                    TRY_CAST(NULLIF(latitude, '') AS DOUBLE) AS latitude FROM {good})""",
+                             cache=cache)
+            try:
+                self.con.execute(_insert_sql(kind, resolved=resolved).replace(
+                    "FROM checked", f"FROM {good} s"))
+            finally:
+                if resolved:
+                    self.con.execute("DROP TABLE IF EXISTS _resolved")
         finally:
             self.con.unregister("staged")
+            if bad is not None and bad.num_rows:
+                self.con.unregister("_bad")
+        assert bad is not None
         by_id = {f.load_id: f for f in files}
         bad_count: dict[int, int] = defaultdict(int)
         if bad.num_rows:
@@ -424,11 +454,18 @@ _CHECKS = {
 _NULLIF = "NULLIF({c}, '')"
 
 
-def _insert_sql(kind: str, table: str) -> str:
+def _insert_sql(kind: str, *, resolved: bool = False) -> str:
+    """INSERT … SELECT of the good staged rows of a kind (``FROM checked`` is replaced by the
+    relation). ``resolved``: street rows take their areas from temp table ``_resolved``."""
     n = _NULLIF.format
     coords = ("TRY_CAST(NULLIF(longitude, '') AS DOUBLE)",
               "TRY_CAST(NULLIF(latitude, '') AS DOUBLE)")
     if kind == "street":
+        areas = ("r.lsoa_vintage, r.lsoa21_code, r.ward_code, r.district_code, r.csp_code, "
+                 "r.pfa_code, coalesce(r.resolution, 'unresolved')") if resolved else (
+                 "NULL, NULL, NULL, NULL, NULL, NULL, 'unresolved'")
+        join = (" LEFT JOIN _resolved r ON r.load_id = s._load_id AND r.row_number = s._row"
+                if resolved else "")
         return f"""
         INSERT INTO events (source, force, event_id, row_number, month, category, crime_type,
             is_asb, reported_by, falls_within, longitude, latitude, location, lsoa_code,
@@ -437,16 +474,16 @@ def _insert_sql(kind: str, table: str) -> str:
         SELECT 'police_uk', _force, {n(c='crime_id')}, _row, CAST(trim(month) || '-01' AS DATE),
             trim(category), crime_type, crime_type = '{taxonomy.ASB}', {n(c='reported_by')},
             {n(c='falls_within')}, {coords[0]}, {coords[1]}, {n(c='location')},
-            {n(c='lsoa_code')}, {n(c='lsoa_name')}, NULL, NULL, NULL, NULL, NULL, NULL,
-            'unresolved', {n(c='outcome')}, {n(c='context')}, _load_id
-        FROM checked WHERE reason IS NULL ORDER BY _load_id, _row"""
+            {n(c='lsoa_code')}, {n(c='lsoa_name')}, {areas}, {n(c='outcome')},
+            {n(c='context')}, _load_id
+        FROM checked{join} ORDER BY _load_id, _row"""
     if kind == "outcomes":
         return f"""
         INSERT INTO outcomes SELECT 'police_uk', _force, {n(c='crime_id')}, _row,
             CAST(trim(month) || '-01' AS DATE), {n(c='reported_by')}, {n(c='falls_within')},
             {coords[0]}, {coords[1]}, {n(c='location')}, {n(c='lsoa_code')},
             {n(c='lsoa_name')}, {n(c='outcome_type')}, _load_id
-        FROM checked WHERE reason IS NULL ORDER BY _load_id, _row"""
+        FROM checked ORDER BY _load_id, _row"""
     cols = [c for _, c in police_uk.STOP_SEARCH.columns]
     values = []
     for c in cols:
@@ -458,7 +495,7 @@ def _insert_sql(kind: str, table: str) -> str:
         INSERT INTO stop_search (source, force, row_number, month, {', '.join(cols)}, load_id)
         SELECT 'police_uk', _force, _row,
             CAST({_LOCAL_MONTH} || '-01' AS DATE), {', '.join(values)}, _load_id
-        FROM checked WHERE reason IS NULL ORDER BY _load_id, _row"""
+        FROM checked ORDER BY _load_id, _row"""
 
 
 _REASON_TEXT = {
