@@ -601,3 +601,32 @@ def test_ods_is_streamed_not_held(tmp_path: Path) -> None:
     assert size > 30_000_000
     # held whole, the rows would take several times the XML (about 7 times here)
     assert grown_kib * 1024 < size / 2, (grown_kib, size)
+
+
+def test_a_negative_net_count_gives_no_calc_not_an_error(tmp_path: Path) -> None:
+    """Adjustments can outweigh a category's offences in a year (net below 0): the table is
+    still made, that row's % change and test read 'No calc', with a note, and the other rows
+    are tested as usual."""
+    rows: list[Row] = [
+        ("2017/18", 1, AS, "Bristol", *SHOP, 10), ("2017/18", 1, AS, "Bristol", *DAMAGE, 3),
+        ("2018/19", 1, AS, "Bristol", *SHOP, 12), ("2018/19", 1, AS, "Bristol", *DAMAGE, 1),
+        ("2018/19", 2, AS, "Bristol", *DAMAGE, -4),
+    ]
+    path = tmp_path / "neg.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(HEADER)
+        w.writerows(rows)
+    counts, _ = recorded_counts(read_recorded_crime(path), csp="Bristol", by="group")
+    table = performance_table(counts=counts).set_index("category")
+    damage = table.loc["Criminal damage and arson"]
+    assert (damage["2017/18"], damage["2018/19"], damage["change"]) == (3, -3, -6)
+    assert damage["pct_change"] == "No calc" and damage["significant"] == "No calc"
+    theft = table.loc["Theft offences"]
+    assert theft["pct_change"] == 20
+    assert theft["p_value"] == pytest.approx(binomtest(12, 22, 0.5).pvalue)
+    assert any("net count below 0" in n and "Criminal damage and arson" in n
+               for n in table.attrs["notes"])
+    out = tmp_path / "t.csv"
+    assert main(["recorded", "performance", str(path), "--csp", "Bristol", "--by", "group",
+                 "--format", "csv", "--out", str(out)]) == 0

@@ -300,6 +300,7 @@ def performance_table(*, store: Store | None = None, counts: CountsTable | None 
         return data.values.get((category, p.label))
 
     rows = []
+    negative: list[str] = []
     ordered = hierarchy.order_categories(data.categories)
     for row in ordered:
         c = row.name
@@ -315,12 +316,22 @@ def performance_table(*, store: Store | None = None, counts: CountsTable | None 
             comparable = all(data.complete.get(p.label, True) for p in compare)
             if a is not None and b is not None and comparable:
                 record["change"] = b - a
-                record["pct_change"] = (NO_CALC if a < min_base
-                                        else int(round_half_away(100 * (b - a) / a)))
-                test = change_test(a, b, alpha=alpha)
-                record["p_value"] = test.p_value
-                record["significant"] = test.words
+                if a < 0 or b < 0:
+                    # a net count below 0 (Home Office adjustments outweighing offences) is
+                    # no count of events: neither a % change nor a test of one means anything
+                    record["pct_change"] = NO_CALC
+                    record["significant"] = NO_CALC
+                    negative.append(c)
+                else:
+                    record["pct_change"] = (NO_CALC if a < min_base
+                                            else int(round_half_away(100 * (b - a) / a)))
+                    test = change_test(a, b, alpha=alpha)
+                    record["p_value"] = test.p_value
+                    record["significant"] = test.words
         rows.append(record)
+    if negative:
+        notes.append(f"{NO_CALC} for {', '.join(negative)}: a net count below 0 in a compared "
+                     "period (adjustments outweigh the offences) gives no % change or test")
     if harm is not None:
         _add_harm(rows, harm, chosen, compare, notes)
     frame = pd.DataFrame.from_records(rows)

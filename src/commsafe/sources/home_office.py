@@ -816,7 +816,7 @@ def recorded_counts(data: RecordedCrime, *, csp: str | None = None, force: str |
     negative = table[table["count"] < 0]
     for r in negative.itertuples():
         notes.append(f"{r.category} {r.period}: the adjustments outweigh the offences "
-                     f"(net {r.count}); no change test can use it")
+                     f"(net {r.count})")
     if data.negative_rows:
         sel_neg = int((frame["count"] < 0).sum())
         if sel_neg:
