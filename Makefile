@@ -86,6 +86,7 @@ bench: install
 	$(PY) benchmarks/bench_national.py --data $(SHARED) --rows 600000 --out docs/benchmarks-national.md
 	$(PY) benchmarks/bench_national.py --data $(SHARED) --rows 2000000 --out docs/benchmarks-national.md
 	$(PY) benchmarks/bench_national.py --data $(SHARED) --rows 6000000 --out docs/benchmarks-national.md
+	$(PY) benchmarks/bench_home_office.py --rows 1200000 --out docs/benchmarks-home-office.md
 
 clean:
 	rm -rf $(VENV) out .commsafe-cache
