@@ -106,3 +106,46 @@ def recorded_context(
     with open_store(path, read_only=True) as st:
         frame, _ = recorded_context_table(st, data, csp, year=year, by=by, categories=category)
     _write_table(frame, fmt, out_path, f"Police recorded crime, {year}: {csp} and its force")
+
+
+@recorded_app.command("similar")
+def recorded_similar(
+    file: FileArg,
+    csp: Annotated[str, typer.Option(
+        "--csp", help="The CSP, as the table or the ONS names it (e.g. 'Bristol').")],
+    year: Annotated[str, typer.Option("--year", help="The financial year, e.g. 2017/18.")],
+    size: Annotated[int, typer.Option(
+        "--size", help="Members of the group, the CSP included (iQuanta's is 15).")] = 15,
+    by: Annotated[str, typer.Option(
+        "--by", help="Categories: police_uk (crime types) or group (offence groups).")] =
+    "police_uk",
+    members: Annotated[bool, typer.Option(
+        "--members", help="Show the group itself: each member's distance, variables and "
+                          "z-scores, All crime count and rate.")] = False,
+    fmt: FormatOpt = TableFormat.table,
+    out_path: OutOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """The CSP beside its most similar group of CSPs (as iQuanta's), from recorded crime: per
+    category its count, rate per 1,000 residents, the group's average rate and its rank in
+    the group (1 = highest). The group is worked out from the store's reference data:
+    deprivation (IMD), residents per hectare and the share aged 15–24 (see docs/similar.md;
+    'commsafe reference load' the lookups, district boundaries, single-year-of-age population
+    and IMD files)."""
+    from commsafe.measures.similar import similar_comparison
+    from commsafe.sources.home_office import read_recorded_crime
+    from commsafe.store import open_store
+
+    data = read_recorded_crime(file)
+    path = _store_path(store)
+    if not path.is_file():
+        raise CommsafeError(f"{path}: no store there. Give --store FILE (a store with the "
+                            "reference data loaded by 'commsafe reference load').")
+    with open_store(path, read_only=True) as st:
+        result = similar_comparison(st, data, csp, year=year, size=size, by=by)
+    if members:
+        _write_table(result.members, fmt, out_path,
+                     f"Most similar group of {csp} ({year} residents)")
+    else:
+        _write_table(result.table, fmt, out_path,
+                     f"Police recorded crime, {year}: {csp} and its most similar group")

@@ -1,11 +1,12 @@
-"""Loading reference files (lookups, boundaries, population) into the store.
+"""Loading reference files (lookups, boundaries, population, deprivation) into the store.
 
 :func:`load_reference` takes files and folders (searched recursively for ``.csv``, ``.geojson``
 and ``.json``; hidden files skipped), recognises every file by its content — the CSV header or
 the GeoJSON properties, never its name — before loading anything, then loads each file in its
 own transaction with one ``loads`` row of kind ``reference:<what>``. A file whose sha256 was
 already loaded with that kind loads nothing and is recorded as ``duplicate``. Formats are
-described in :mod:`commsafe.reference.geography` and :mod:`commsafe.reference.population`.
+described in :mod:`commsafe.reference.geography`, :mod:`commsafe.reference.population` and
+:mod:`commsafe.reference.deprivation`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from commsafe.errors import FileFormatError, InputError, ReferenceDataError, where
+from commsafe.reference.deprivation import DEPRIVATION_FORMATS, recognise_deprivation_csv
 from commsafe.reference.geography import (
     GEOGRAPHY_FORMATS,
     Plan,
@@ -59,7 +61,8 @@ def find_reference_files(paths: Sequence[Path | str]) -> list[Path]:
             if not inside:
                 raise ReferenceDataError(
                     f"{p}: no .csv, .geojson or .json files in this folder. Fix: point at the "
-                    "folder holding the lookups, boundaries or population files.")
+                    "folder holding the lookups, boundaries, population or deprivation "
+                    "files.")
             for f in sorted(inside):
                 add(f)
         elif p.is_file():
@@ -71,7 +74,8 @@ def find_reference_files(paths: Sequence[Path | str]) -> list[Path]:
 
 def _expected_formats() -> str:
     lines = [f"  - {title}: {header}" for title, header in (*GEOGRAPHY_FORMATS,
-                                                              *POPULATION_FORMATS)]
+                                                              *POPULATION_FORMATS,
+                                                              *DEPRIVATION_FORMATS)]
     return "\n".join(lines)
 
 
@@ -80,7 +84,7 @@ def recognise(path: Path, *, year: int | None = None) -> Plan:
 
     Raises FileFormatError for an empty file, an unknown header (listing the expected headers
     of every known format), GeoJSON that is not a usable FeatureCollection, or a mid-year
-    population file whose year is unknown.
+    population or deprivation file whose year is unknown.
     """
     try:
         with path.open("rb") as fh:
@@ -97,7 +101,9 @@ def recognise(path: Path, *, year: int | None = None) -> Plan:
     if stripped[0] in "{[":
         return recognise_geojson(path, head)
     header, _ = csv_rows(SourceFile(path, head_bytes, ""), head)
-    plan = recognise_population_csv(path, header, year) or recognise_geography_csv(path, header)
+    plan = (recognise_deprivation_csv(path, header, year)
+            or recognise_population_csv(path, header, year)
+            or recognise_geography_csv(path, header))
     if plan is None:
         shown = ",".join(header)
         raise FileFormatError(
@@ -142,15 +148,16 @@ def _load_one(store: Store, path: Path, plan: Plan) -> LoadRecord:
 
 def load_reference(store: Store, paths: Sequence[Path], *, year: int | None = None,
                    progress: Progress | None = None) -> list[LoadRecord]:
-    """Load lookups, boundaries and population files (or folders of them) into ``store``.
+    """Load lookups, boundaries, population and deprivation files (or folders of them) into
+    ``store``.
 
     Every file is recognised first, so an unknown file stops the run before anything is
     loaded. Each file then loads in its own transaction and gets a ``loads`` row: ``loaded``
     (rows_read = rows_loaded + rows_rejected + rows_duplicate; rejected rows in ``rejects``)
     or ``duplicate`` when the same bytes were loaded before with the same kind. ``year`` is the
-    year of mid-year population files (default: the year in their file name). ``progress`` is
-    called as ``progress(path, done, total)`` before and after each file. Returns the records
-    in order.
+    year of mid-year population and deprivation files (default: the year in their file name).
+    ``progress`` is called as ``progress(path, done, total)`` before and after each file.
+    Returns the records in order.
     """
     files = find_reference_files(paths)
     plans = [(f, recognise(f, year=year)) for f in files]
