@@ -249,6 +249,14 @@ def test_recorded_crime_tables_give_an_appendix_a_table(store: Store, tmp_path: 
                 sheet.write(r, c, value)
     book.close()
 
+    # Leeds district is Leeds CSP, in West Yorkshire police force area (for the countywide
+    # view: the CSP's code and population, and the force's)
+    store.con.execute("INSERT INTO areas VALUES ('csp', 'E22000999', 'Leeds', 2024, 0), "
+                      "('pfa', 'E23000010', 'West Yorkshire', 2024, 0)")
+    store.con.execute("INSERT INTO area_links VALUES ('district', 'E08000035', 'csp', "
+                      "'E22000999', NULL, 2024, 0), ('district', 'E08000035', 'pfa', "
+                      "'E23000010', NULL, 2024, 0), ('csp', 'E22000999', 'pfa', 'E23000010', "
+                      "NULL, 2024, 0)")
     spec = replace(_spec(), recorded_crime=path)
     doc = assemble(store, spec, AREA, Publisher(tmp_path / "b", DisclosureRules())).document
     table = _table(doc, "Police recorded crime by offence group")
@@ -263,3 +271,14 @@ def test_recorded_crime_tables_give_an_appendix_a_table(store: Store, tmp_path: 
             newline="", encoding="utf-8") as f:
         (total,) = [r for r in csv.DictReader(f) if r["category"] == "All crime"]
     assert total["change"] == "5"
+    # the countywide view from the same table: Leeds beside its force, latest year
+    view = _table(doc, "Leeds in the countywide view, 2023/24")
+    shown = {r[0].strip(): r for r in view.rows}
+    assert shown["All crime"][1] == "145"
+    with (tmp_path / "b" / "data" / "recorded_context.csv").open(
+            newline="", encoding="utf-8") as f:
+        ctx_rows = list(csv.DictReader(f))
+    force_all = [r for r in ctx_rows if r["level"] == "pfa" and r["category"] == "All crime"]
+    csp_all = [r for r in ctx_rows if r["level"] == "csp" and r["category"] == "All crime"]
+    assert [r["count"] for r in force_all] == ["145"]
+    assert [(r["area_name"], r["count"]) for r in csp_all] == [("Leeds", "145")]

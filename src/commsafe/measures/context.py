@@ -218,6 +218,17 @@ def _pfas_of(store: Store, area: Area) -> list[Area]:
     return [Area("pfa", str(code), None if name is None else str(name)) for code, name in rows]
 
 
+def _csp_code(store: Store, area: Area) -> str:
+    """The code of the area's own row among the CSPs: a district that is (or lies in) one CSP
+    takes that CSP's code; any other area keeps its own."""
+    if area.level != "district":
+        return area.code
+    rows = store.con.execute(
+        "SELECT DISTINCT to_code FROM area_links WHERE from_type = 'district' AND "
+        "to_type = 'csp' AND from_code = ?", [area.code]).fetchall()
+    return str(rows[0][0]) if len(rows) == 1 else area.code
+
+
 def _counts(store: Store, level: str, codes: list[str], months: list[date]) -> pd.DataFrame:
     """``area_code, category, is_asb, n`` for events placed in ``codes`` in ``months``."""
     return store.con.execute(
@@ -345,7 +356,7 @@ def context_table(store: Store, area_code: str, *, period_months: Sequence[date]
                      f"would give, so the funnel limits are widened by √φ (overdispersion φ: "
                      f"{'; '.join(phis)}).")
     frame.attrs.update(notes=notes, overdispersion=used_phi, population_year=csp_pop.year,
-                       area=area.code)
+                       area=_csp_code(store, area))
     return frame, notes
 
 

@@ -30,7 +30,7 @@ from typing import Any
 import pandas as pd
 
 from commsafe import __version__
-from commsafe.errors import InputError
+from commsafe.errors import CommsafeError, InputError
 from commsafe.findings import (
     RANKING_RULE,
     Finding,
@@ -445,6 +445,34 @@ def _asb(ctx: _Context, sec: Section) -> list[Finding]:
     return found
 
 
+def _partnership_view(ctx: _Context, sec: Section, frame: pd.DataFrame, name: str,
+                      period: str, *, source: str, notes: Sequence[str]) -> int:
+    """The partnership's own rows of a countywide view (:data:`CONTEXT_COLUMNS` frame) beside
+    the force's rate, with a sentence saying what they are; returns the number of CSPs."""
+    code = str(frame.attrs.get("area") or ctx.area.code)
+    mine = frame[(frame["level"] == "csp") & (frame["area_code"] == code)]
+    peers = int(((frame["level"] == "csp") & (frame["category"] == ALL_CRIME)).sum())
+    shown = mine.merge(frame[frame["level"] == "pfa"][["category", "rate_per_1000"]],
+                       on="category", suffixes=("", "_force"), how="left")
+    shown = shown[["category", "count", "rate_per_1000", "rate_per_1000_force", "rank",
+                   "funnel"]]
+    sec.add(Paragraph(f"How {ctx.area.name} compares with the other {peers - 1} "
+                      "partnerships of its police force and with the force area as a whole, "
+                      f"in {period}: rate per 1,000 residents, rank among the "
+                      f"{peers} (1 = highest rate) and where it lies on a funnel plot of "
+                      "rates against population (95% and 99.8% control limits)."))
+    sec.add(ctx.pub.table(
+        name, shown.reset_index(drop=True),
+        title=f"{ctx.area.name} in the countywide view, {period}",
+        keys=["category"], query={"measure": "countywide view", "area": code,
+                                  "period": period},
+        labels={**_LABELS, "rate_per_1000_force": "Force rate per 1,000",
+                "funnel": "Funnel plot", "category": "Category"},
+        source=source, notes=list(notes), value_columns=["count"], category_column="category",
+        derived={"rate_per_1000": ["count"], "rank": ["count"], "funnel": ["count"]}))
+    return peers
+
+
 def _context(ctx: _Context, sec: Section) -> list[Finding]:
     """Understanding the wider context: the partnership beside the other CSPs of its
     force(s) and the force area (``context``), with a funnel plot of all crime, and a
@@ -459,8 +487,8 @@ def _context(ctx: _Context, sec: Section) -> list[Finding]:
     except InputError as exc:
         sec.add(Paragraph(f"No countywide view: {exc}", "note"))
         return []
-    if frame.empty:
-        sec.add(Paragraph("No countywide view: no other partnership of the force is in the "
+    if not (frame["level"] == "csp").any():
+        sec.add(Paragraph("No countywide view: no partnership of the force is in the "
                           "reference data.", "note"))
         return []
     frame["period"] = ctx.assessed_name if len(months) == len(spec.assessed) else \
@@ -474,29 +502,12 @@ def _context(ctx: _Context, sec: Section) -> list[Finding]:
                   value_columns=["count"], category_column="category",
                   derived={"rate_per_1000": ["count"], "rank": ["count"],
                            "funnel": ["count"]})
-    mine = frame[(frame["level"] == "csp") & (frame["area_code"] == ctx.area.code)]
-    peers = int(((frame["level"] == "csp") & (frame["category"] == ALL_CRIME)).sum())
-    shown = mine.merge(frame[frame["level"] == "pfa"][["category", "rate_per_1000"]],
-                       on="category", suffixes=("", "_force"), how="left")
-    shown = shown[["category", "count", "rate_per_1000", "rate_per_1000_force", "rank",
-                   "funnel"]]
-    sec.add(Paragraph(f"How {ctx.area.name} compares with the other {peers - 1} "
-                      "partnerships of its police force and with the force area as a whole, "
-                      f"in {ctx.assessed_name}: rate per 1,000 residents, rank among the "
-                      f"{peers} (1 = highest rate) and where it lies on a funnel plot of "
-                      "rates against population (95% and 99.8% control limits)."))
-    sec.add(ctx.pub.table(
-        "context_partnership", shown.reset_index(drop=True),
-        title=f"{ctx.area.name} in the countywide view, {ctx.assessed_name}",
-        keys=["category"], query={"measure": "countywide view", "area": ctx.area.code},
-        labels={**_LABELS, "rate_per_1000_force": "Force rate per 1,000",
-                "funnel": "Funnel plot", "category": "Category"},
-        source=ctx.source + "; ONS population", notes=notes, value_columns=["count"],
-        category_column="category",
-        derived={"rate_per_1000": ["count"], "rank": ["count"], "funnel": ["count"]}))
+    own = str(frame.attrs["area"])  # the partnership's row: its CSP code
+    peers = _partnership_view(ctx, sec, frame, "context_partnership", ctx.assessed_name,
+                              source=ctx.source + "; ONS population", notes=notes)
 
     def draw(stem: Path) -> list[Path]:
-        return funnel_chart(frame, category=ALL_CRIME, highlight=ctx.area.code,
+        return funnel_chart(frame, category=ALL_CRIME, highlight=own,
                             title=f"All crime: rate per 1,000 residents by CSP against "
                                   f"population, {ctx.assessed_name}", source=IMAGE_SOURCE,
                             out_stem=stem)
@@ -510,7 +521,7 @@ def _context(ctx: _Context, sec: Section) -> list[Finding]:
     except InputError as exc:
         ctx.notes.append(f"funnel plot not drawn: {exc}")
     found: list[Finding] = []
-    high = above_limit(frame, area_code=ctx.area.code)
+    high = above_limit(frame, area_code=own)
     if high:
         found.append(Finding("context:above-99.8", f"{ctx.area.name} is above the 99.8% "
                              f"control limit of its force's partnerships for "
@@ -1493,6 +1504,78 @@ def _recorded_performance(ctx: _Context, sec: Section) -> None:
         emphasis=[c == ALL_CRIME for c in frame["category"]],
         notes=[*notes, *(str(n) for n in frame.attrs.get("notes", [])
                          if not str(n).startswith(("compare:", "average:", "periods:")))]))
+    _recorded_context(ctx, sec, data, years[-1])
+
+
+def _recorded_context(ctx: _Context, sec: Section, data: Any, year: str) -> None:
+    """The countywide view from the Home Office table: the partnership beside the other CSPs
+    of its force and the force, by offence group, in the table's latest financial year."""
+    from commsafe.measures.context import recorded_context_table
+
+    try:
+        frame, notes = recorded_context_table(ctx.store, data, ctx.area.name or ctx.area.code,
+                                              year=year, by="group")
+    except InputError as exc:
+        sec.add(Paragraph(f"No countywide view from the recorded crime table: {exc}", "note"))
+        return
+    ctx.pub.table("recorded_context", frame, title="Countywide view from police recorded "
+                  f"crime: every CSP of the force and the force area, {year}",
+                  keys=["level", "area_name", "category"],
+                  query={"measure": "countywide view", "source": "Home Office police "
+                         "recorded crime by CSP", "file": data.path.name, "year": year},
+                  source=f"Home Office police recorded crime ({data.path.name}); ONS "
+                  "population", notes=notes, value_columns=["count"],
+                  category_column="category",
+                  derived={"rate_per_1000": ["count"], "rank": ["count"], "funnel": ["count"]})
+    _partnership_view(ctx, sec, frame, "recorded_context_partnership", year,
+                      source=f"Home Office police recorded crime ({data.path.name}); ONS "
+                      "population", notes=notes)
+    _recorded_similar(ctx, sec, data, year)
+
+
+def _recorded_similar(ctx: _Context, sec: Section, data: Any, year: str) -> None:
+    """The partnership beside its most similar group of CSPs in England and Wales (by
+    deprivation, density and the share aged 15–24), from the Home Office table."""
+    from commsafe.measures.similar import similar_comparison
+
+    try:
+        found = similar_comparison(ctx.store, data, ctx.area.name or ctx.area.code,
+                                   year=year, by="group")
+    except CommsafeError as exc:
+        sec.add(Paragraph(f"No most similar group comparison: {exc}", "note"))
+        return
+    members = found.members
+    source = (f"Home Office police recorded crime ({data.path.name}); ONS population, "
+              "boundaries and Indices of Deprivation")
+    sec.add(Paragraph(
+        f"How {ctx.area.name} compares with the {len(members) - 1} partnerships of England "
+        "and Wales most like it in deprivation (share of residents in the most deprived 20% "
+        "of neighbourhoods), residents per hectare and the share aged 15–24, in "
+        f"{year}: its rate per 1,000 residents beside the group's average rate and its rank "
+        "in the group (1 = highest rate). The method is in docs/similar.md."))
+    sec.add(ctx.pub.table(
+        "recorded_similar", found.table, title=f"{ctx.area.name} and its most similar group "
+        f"of partnerships, {year}", keys=["category"],
+        query={"measure": "most similar group", "file": data.path.name, "year": year},
+        labels={**_LABELS, "category": "Category",
+                "msg_rate_per_1000": "Group average rate per 1,000",
+                "members_ranked": "Members ranked"},
+        source=source, notes=found.notes, value_columns=["count"], category_column="category",
+        derived={"rate_per_1000": ["count"], "msg_rate_per_1000": ["count"],
+                 "rank": ["count"]}))
+    shown = members[["rank", "csp_name", "distance", "deprived_share", "density",
+                     "young_share", "count", "rate_per_1000", "data"]]
+    sec.add(ctx.pub.table(
+        "recorded_similar_members", shown.reset_index(drop=True),
+        title=f"The most similar group of {ctx.area.name}", keys=["csp_name"],
+        query={"measure": "most similar group members", "year": year},
+        labels={**_LABELS, "rank": "Rank", "csp_name": "Partnership",
+                "distance": "Distance", "deprived_share": "Share in most deprived 20%",
+                "density": "Residents per hectare", "young_share": "Share aged 15–24",
+                "count": "All crime", "rate_per_1000": "All crime per 1,000",
+                "data": "Data"},
+        source=source, value_columns=["count"], category_column="csp_name",
+        derived={"rate_per_1000": ["count"]}))
 
 
 def _performance_notes(ctx: _Context, chosen: Sequence[Period], frame: pd.DataFrame
