@@ -8,12 +8,15 @@ import io
 import json
 import math
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import shapely
 
 from commsafe.cli import main
+from commsafe.disclosure import DisclosureRules
 from commsafe.errors import InputError, ReferenceDataError
 from commsafe.measures.similar import (
     MEMBER_COLUMNS,
@@ -23,8 +26,14 @@ from commsafe.measures.similar import (
     similar_comparison,
     similar_group,
 )
+from commsafe.periods import calendar_year, month_range
+from commsafe.reference.areas import Area
 from commsafe.reference.loader import load_reference
+from commsafe.report.assemble import assemble
+from commsafe.report.model import Table
+from commsafe.report.publish import Publisher
 from commsafe.sources.home_office import read_recorded_crime
+from commsafe.spec import Spec
 from commsafe.store import Store, open_store
 
 # Four CSPs, one district each, two 2021 LSOAs of 500 residents each per district.
@@ -256,3 +265,47 @@ def test_newcastle_group_on_real_data(real: Store) -> None:
     assert group["distance"].is_monotonic_increasing
     assert 0.3 < first["deprived_share"] < 0.45  # about 37%
     assert 20 < first["density"] < 35 and 0.15 < first["young_share"] < 0.25
+
+
+def test_the_document_shows_the_group(small: Store, tmp_path: Path) -> None:
+    """A spec naming a Home Office table gives Appendix A the most similar group comparison
+    and the group itself, with the figures worked out here by hand: the group of Alpha is all
+    four CSPs (fewer than 15 exist); Delta has no rows, so Alpha (14 per 1,000), Beta (22)
+    and Gamma (50) are ranked and averaged."""
+    rows = [("police_uk", "testshire", f"e{m}-{k}", k, m, "Burglary", "Burglary", False,
+             _lsoa(1, 1), "Alpha 001A", 2021, _lsoa(1, 1), "E06000901", "E22000901",
+             PFA[0], "code", 0)
+            for m in month_range("2023-01", "2024-12") for k in range(3)]
+    small.con.executemany(
+        "INSERT INTO events (source, force, event_id, row_number, month, category, "
+        "crime_type, is_asb, lsoa_code, lsoa_name, lsoa_vintage, lsoa21_code, district_code, "
+        "csp_code, pfa_code, resolution, load_id) VALUES "
+        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    for kind, code in small.con.execute(  # the atlas draws wards and LSOAs
+            "SELECT area_type, area_code FROM areas a WHERE area_type IN ('ward', 'lsoa21') "
+            "AND NOT EXISTS (SELECT 1 FROM boundaries b WHERE b.area_type = a.area_type "
+            "AND b.area_code = a.area_code)").fetchall():
+        square = shapely.box(-1.6, 53.8, -1.59, 53.81)
+        small.con.execute("INSERT INTO boundaries VALUES (?, ?, ?, 2024, ?, ?, ?, ?, ?, 0)",
+                          [kind, code, code, shapely.to_wkb(square), *square.bounds])
+    spec = Spec(partnership_name="Alpha", area="E22000901",
+                assessed=calendar_year(date(2024, 1, 1)),
+                compare=calendar_year(date(2023, 1, 1)),
+                recorded_crime=_recorded(tmp_path / "prc.csv"))
+    doc = assemble(small, spec, Area("csp", "E22000901", "Alpha"),
+                   Publisher(tmp_path / "b", DisclosureRules())).document
+    tables = {b.caption: b for s in doc.walk() for b in s.blocks if isinstance(b, Table)}
+    table = next(t for c, t in tables.items()
+                 if c.startswith("Alpha and its most similar group of partnerships, 2017/18"))
+    rows = {r[0].strip(): r for r in table.rows}
+    cols = list(table.columns)
+    total = rows["All crime"]
+    assert total[cols.index("Count")] == "14"
+    assert total[cols.index("Rate per 1,000")] == "14.0"
+    assert total[cols.index("Group average rate per 1,000")] == "28.7"  # (14 + 22 + 50) / 3
+    assert (total[cols.index("Rank")], total[cols.index("Members ranked")]) == ("3", "3")
+    members = next(t for c, t in tables.items()
+                   if c.startswith("The most similar group of Alpha"))
+    names = [r[list(members.columns).index("Partnership")].strip() for r in members.rows]
+    assert names[0] == "Alpha" and sorted(names) == ["Alpha", "Beta", "Delta", "Gamma"]
+    assert any("Delta (not in prc.csv)" in n for n in table.notes)

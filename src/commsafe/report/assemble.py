@@ -1552,14 +1552,16 @@ def _recorded_similar(ctx: _Context, sec: Section, data: Any, year: str) -> None
         "and Wales most like it in deprivation (share of residents in the most deprived 20% "
         "of neighbourhoods), residents per hectare and the share aged 15–24, in "
         f"{year}: its rate per 1,000 residents beside the group's average rate and its rank "
-        "in the group (1 = highest rate). The method is in docs/similar.md."))
+        f"in the group (1 = highest rate). The group is the {len(members) - 1} partnerships "
+        "nearest to it when the three measures are put on one scale (z-scores) and distances taken "
+        "across all three."))
     sec.add(ctx.pub.table(
         "recorded_similar", found.table, title=f"{ctx.area.name} and its most similar group "
         f"of partnerships, {year}", keys=["category"],
         query={"measure": "most similar group", "file": data.path.name, "year": year},
         labels={**_LABELS, "category": "Category",
                 "msg_rate_per_1000": "Group average rate per 1,000",
-                "members_ranked": "Members ranked"},
+                "members_ranked": "Members ranked", "residents": "Residents"},
         source=source, notes=found.notes, value_columns=["count"], category_column="category",
         derived={"rate_per_1000": ["count"], "msg_rate_per_1000": ["count"],
                  "rank": ["count"]}))
