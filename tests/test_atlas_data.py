@@ -162,3 +162,26 @@ def test_a_partner_data_set_outside_its_months_is_no_data(store: Store) -> None:
     assert ed["2024"]["count"] == [None, None] and ed["2024"]["rank"] == [None, None]
     # the periods read as an analyst writes them
     assert [p["label"] for p in payload["periods"]][-1] == "January to December 2024"
+
+
+def test_the_atlas_takes_the_minimum_base_of_the_spec(store: Store) -> None:
+    """% change needs an earlier count of at least ``min_base`` (the spec's, as in the
+    document): 001A's 2023 burglaries are 8 (below 10, at least 5), 001B's 40."""
+    fill(store)
+    rows = []
+    for code, name, n in (("E01000101", "Leeds 001A", 8), ("E01000102", "Leeds 001B", 40)):
+        for i in range(n):
+            rows.append(("police_uk", "west-yorkshire", f"{code}-2023-{i}", i,
+                         date(2023, 1 + i % 12, 1), "Burglary", "Burglary", False, code, name,
+                         2011, "E08000035", "code", 0))
+    store.con.executemany(
+        "INSERT INTO events (source, force, event_id, row_number, month, category, crime_type, "
+        "is_asb, lsoa_code, lsoa_name, lsoa_vintage, district_code, resolution, load_id) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    period = calendar_year(date(2024, 1, 1))
+    default = atlas_payload(store, LEEDS, period=period, rules=DisclosureRules(),
+                            title="Leeds atlas")
+    ten = atlas_payload(store, LEEDS, period=period, rules=DisclosureRules(),
+                        title="Leeds atlas", min_base=10)
+    assert default["values"]["lsoa11"]["burglary"]["2024"]["change"] == [200, 200]  # 8→24
+    assert ten["values"]["lsoa11"]["burglary"]["2024"]["change"] == [None, 200]  # 40→120

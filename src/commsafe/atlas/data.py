@@ -195,8 +195,11 @@ def _partner_counts(store: Store, dataset: str, area: Area, level: str) -> pd.Da
 
 
 def _value_block(counts: dict[str, int] | None, before: dict[str, int] | None,
-                 lv: _Level, subject: str, rules: DisclosureRules) -> dict[str, Any]:
-    """One indicator × period at one level: the payload's V (see the module docstring)."""
+                 lv: _Level, subject: str, rules: DisclosureRules,
+                 min_base: int = 5) -> dict[str, Any]:
+    """One indicator × period at one level: the payload's V (see the module docstring). The
+    % change is left out ("No calc") where the earlier count is below ``min_base``, as in the
+    document."""
     from commsafe.report.publish import disclose
 
     n = len(lv.codes)
@@ -232,7 +235,7 @@ def _value_block(counts: dict[str, int] | None, before: dict[str, int] | None,
             out["change_words"].append(None)
             continue
         a, b = int(frame["before"].iloc[i]), int(frame["count"].iloc[i])
-        out["change"].append(None if a < 5 else whole_pct_change(a, b))
+        out["change"].append(None if a < min_base else whole_pct_change(a, b))
         out["change_words"].append(change_test(a, b).words)
     key = out["rate"] if any(r is not None for r in out["rate"]) else out["count"]
     ranked = sorted((v, i) for i, v in enumerate(key) if v is not None)
@@ -261,12 +264,13 @@ def atlas_payload(store: Store, area: Area, *, period: Period, rules: Disclosure
                   title: str, datasets: Sequence[tuple[str, str, bool]] = (),
                   levels: Sequence[str] = ("ward", "lsoa"),
                   pyramid_dataset: str | None = None,
-                  groups: Sequence[tuple[str, Sequence[str]]] = ()) -> dict[str, Any]:
+                  groups: Sequence[tuple[str, Sequence[str]]] = (),
+                  min_base: int = 5) -> dict[str, Any]:
     """The payload for ``area``, ending with ``period`` (and up to four periods of its kind
     before it with data). ``datasets`` are (name, title, synthetic) of partner data sets to
     add as indicators; ``pyramid_dataset`` a police extract for the pyramids; ``groups``
     (name, crime types) indicators of their own, such as priorities spanning several
-    types."""
+    types. ``min_base``: the earlier count below which a % change is "No calc" (the spec's)."""
     from commsafe.measures.areas import months_with_data, source_line
     from commsafe.spatial.hotspots import district_outline
 
@@ -338,7 +342,7 @@ def atlas_payload(store: Store, area: Area, *, period: Period, rules: Disclosure
             for p in chosen:
                 months = [m for m in p.months() if m in have]
                 counts = _sum_by_area(frame, months, cats) if months else None
-                per[p.label] = _value_block(counts, previous, lv, subject, rules)
+                per[p.label] = _value_block(counts, previous, lv, subject, rules, min_base)
                 previous = counts
             values[lv.level][ind["id"]] = per
             monthly[lv.level][ind["id"]] = _monthly(frame, cats, lv, months_all, subject,
@@ -459,4 +463,5 @@ def spec_payload(store: Store, spec: Any) -> dict[str, Any]:
     groups = [(pr.name, pr.categories) for pr in spec.priorities if len(pr.categories) > 1]
     return atlas_payload(store, area, period=spec.assessed, rules=rules,
                          title=f"{spec.partnership_name}: community safety atlas",
-                         datasets=datasets, pyramid_dataset=pyramid_dataset, groups=groups)
+                         datasets=datasets, pyramid_dataset=pyramid_dataset, groups=groups,
+                         min_base=spec.min_base)
