@@ -535,3 +535,30 @@ def test_the_sources_table_has_no_positional_column(project: dict[str, Path]) ->
     with (project["build"] / "data" / "sources.csv").open(newline="", encoding="utf-8") as f:
         header = next(csv.reader(f))
     assert header == ["file", "kind", "rows_read", "rows_loaded", "sha256"]
+
+
+def test_with_source_date_epoch_every_byte_of_a_rebuild_is_the_same(
+        project: dict[str, Path], capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """SOURCE_DATE_EPOCH fixes the one field that follows the clock (the manifest's
+    built_at): two builds then agree on every file, PDF, Word, Excel, atlas and manifest
+    included. A value that is not whole seconds is refused with a message, no traceback."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1735689600")  # 2025-01-01T00:00:00Z
+    args = ("build", "--spec", str(project["spec"]), "--out", str(project["out"]),
+            "--store", str(project["store"]))
+    trees = []
+    for _ in range(3):  # the first one's changes file names the previous build's clock time
+        code, _, err = run(*args, capsys=capsys)
+        assert code == 0, err
+        trees.append(tree(project["build"]))
+    assert trees[1] == trees[2]
+    assert {k for k in trees[0] if trees[0][k] != trees[1][k]} <= {"changes-since-last-build.md",
+                                                                  "manifest.json"}
+    names = set(trees[1])
+    assert {"assessment.pdf", "assessment.docx", "tables.xlsx", "atlas.html",
+            "manifest.json", "changes-since-last-build.md"} <= names
+    manifest = json.loads((project["build"] / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["built_at"] == "2025-01-01T00:00:00Z"
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
+    code, _, err = run(*args, capsys=capsys)
+    assert code == 2 and "SOURCE_DATE_EPOCH='yesterday'" in err and "Traceback" not in err

@@ -4,8 +4,9 @@
 the current input files from the store's ``loads`` table, and every output with its checksum,
 size, kind, the query that made it and — for tables — every published figure. Apart from
 ``built_at`` it is a pure function of the store, the spec and the files written, so two builds
-of the same inputs give the same manifest but for that one field. :func:`changes_since` and
-:func:`changes_markdown` compare two manifests figure by figure.
+of the same inputs give the same manifest but for that one field; with ``SOURCE_DATE_EPOCH``
+set (:func:`source_date`) that field is fixed too and every byte of a rebuild is the same.
+:func:`changes_since` and :func:`changes_markdown` compare two manifests figure by figure.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -22,6 +24,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from commsafe import __version__
+from commsafe.errors import InputError
 from commsafe.outputs.tables import _missing, _plain, format_cell
 from commsafe.store import Store
 
@@ -196,6 +199,19 @@ def _relative(out_dir: Path, path: str | Path) -> tuple[str, Path]:
     return rel.as_posix(), full
 
 
+def source_date() -> datetime | None:
+    """The build time set by ``SOURCE_DATE_EPOCH`` (seconds since 1970, the reproducible
+    builds convention), or None when it is not set. A value that is not a whole number of
+    seconds is a mistake: it raises InputError naming it."""
+    raw = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise InputError(f"SOURCE_DATE_EPOCH={raw!r}: give the build time as whole seconds "
+                         "since 1970-01-01 UTC (e.g. 1735689600), or unset it.")
+    return datetime.fromtimestamp(int(raw), UTC)
+
+
 def build_manifest(store: Store, out_dir: Path | str, outputs: Sequence[OutputRecord],
                    spec: Mapping[str, Any], built_at: datetime | None = None) -> Manifest:
     """The manifest of a build in ``out_dir``: hashes each output file on disk."""
@@ -220,7 +236,7 @@ def build_manifest(store: Store, out_dir: Path | str, outputs: Sequence[OutputRe
         ))
     entries.sort(key=lambda e: e.path)
     return Manifest(
-        built_at=_iso(built_at or datetime.now(UTC)),
+        built_at=_iso(built_at or source_date() or datetime.now(UTC)),
         spec=_json_safe(spec),
         inputs=current_inputs(store),
         outputs=entries,

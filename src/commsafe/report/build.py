@@ -28,6 +28,7 @@ from typing import Any
 
 from commsafe.disclosure import DisclosureRules
 from commsafe.errors import CommsafeError, InputError
+from commsafe.outputs.manifest import source_date
 from commsafe.spec import Spec, load_spec
 
 __all__ = ["KINDS", "STAGES", "BuildResult", "assessment_id", "build"]
@@ -115,6 +116,7 @@ def build(spec_path: Path | str, out: Path | str, *, store_path: Path | str,
             stage(name)
 
     begin("spec")
+    source_date()  # a bad SOURCE_DATE_EPOCH is refused now, not by a figure half-way through
     spec = load_spec(spec_path)
     out = Path(out)
     _check_writable(out)
