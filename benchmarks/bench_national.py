@@ -703,11 +703,17 @@ def growth_table(results: list[dict[str, Any]]) -> list[str]:
             growth = f"× {10 ** exp:.1f} (time ∝ rows^{exp:.2f})"
         lines.append(f"| {label} | " + " | ".join(cells) + f" | {growth} |")
     trees = {r["code"].rsplit("sha256 ", 1)[-1].rstrip(")") for r in results}
-    lines += ["", "Wall times here are inflated and noisy: the 1-minute load average stayed "
-              "between about 6 and 10 on 2 cores throughout (other sessions' tests and builds), "
-              "so a step got a third to a half of the CPU it wanted; CPU seconds are the "
-              "steadier measure of growth. Builds (6) spend most of their time on fixed work "
-              "(charts, maps, PDF), so they hardly depend on the store's size."]
+    loads = [float(x) for r in results for x in (r["load_before"][0], r["load_after"][0])]
+    loads += [float(st[k]) for r in results for st in r.get("steps", {}).values()
+              if isinstance(st, dict) for k in ("load_before", "load_after") if k in st]
+    busy = max(loads) > 2.5
+    lines += ["", (f"The 1-minute load average went from {min(loads):.1f} to {max(loads):.1f} "
+                   "on 2 cores over the runs" + (
+                       " (other work on the machine), so some steps shared the CPU and their "
+                       "wall times are inflated; CPU seconds are the steadier measure of "
+                       "growth." if busy else ": the machine was otherwise quiet."))
+              + " Builds (6) spend most of their time on fixed work (charts, maps, PDF), so "
+              "they hardly depend on the store's size."]
     if len(trees) > 1:
         lines += ["", f"The package source changed between the scales ({len(trees)} different "
                   "source-tree hashes; the ingest, store and measures were being edited by "
