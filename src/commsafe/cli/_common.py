@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -11,9 +12,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
+from rich import errors as rich_errors
+from rich.console import Console, HighlighterType, JustifyMethod, OverflowMethod
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.style import Style
 from rich.table import Table
+from rich.text import Text
 
 from commsafe import __version__
 from commsafe.errors import CommsafeError
@@ -40,9 +45,78 @@ app.add_typer(table_app, name="table")
 app.add_typer(chart_app, name="chart")
 app.add_typer(map_app, name="map")
 
+# A markup tag as Rich reads one, with the backslashes before it (an odd number escapes it).
+_TAG = re.compile(r"(\\*)\[([a-z#/@][^\[]*?)]")
+
+
+class _Console(Console):
+    """A Console on which user data cannot act as markup, wherever it is printed from.
+
+    Commands should still print data with :func:`rich.markup.escape` or as
+    :class:`rich.text.Text`; as a safety net, a markup string's tags that are not styles
+    (``[partnership]``, a ward ``[E05000123]``) are shown as written instead of vanishing,
+    and a closing tag that closes nothing (a crime type ``[/bold]``) is shown instead of
+    raising MarkupError: a traceback for a file or a value with brackets in it."""
+
+    def _guard(self, text: str) -> str:
+        if "[" not in text:
+            return text
+        open_tags: list[str] = []
+
+        def fix(m: re.Match[str]) -> str:
+            slashes, tag = m.group(1), m.group(2)
+            if len(slashes) % 2:  # already escaped
+                return m.group(0)
+            if tag.startswith("/"):
+                name = Style.normalize(tag[1:].strip())
+                if name and name in open_tags:
+                    del open_tags[len(open_tags) - 1 - open_tags[::-1].index(name)]
+                    return m.group(0)
+                if not name and open_tags:
+                    open_tags.pop()
+                    return m.group(0)
+            else:
+                name, equals, params = tag.partition("=")
+                try:
+                    self.get_style(f"{name} {params}" if equals else name)
+                except rich_errors.MissingStyle:
+                    pass
+                else:
+                    open_tags.append(Style.normalize(name))
+                    return m.group(0)
+            return f"{slashes}\\[{tag}]"  # shown as written
+
+        return _TAG.sub(fix, text)
+
+    def render_str(
+        self,
+        text: str,
+        *,
+        style: str | Style = "",
+        justify: JustifyMethod | None = None,
+        overflow: OverflowMethod | None = None,
+        emoji: bool | None = None,
+        markup: bool | None = None,
+        highlight: bool | None = None,
+        highlighter: HighlighterType | None = None,
+    ) -> Text:
+        if markup or (markup is None and self._markup):
+            text = self._guard(text)
+        try:
+            return super().render_str(text, style=style, justify=justify, overflow=overflow,
+                                      emoji=emoji, markup=markup, highlight=highlight,
+                                      highlighter=highlighter)
+        except rich_errors.MarkupError:  # not expected after _guard: show the text as is
+            return super().render_str(text, style=style, justify=justify, overflow=overflow,
+                                      emoji=emoji, markup=False, highlight=highlight,
+                                      highlighter=highlighter)
+
+
 # Piped or captured output is not squeezed to 80 columns: tables stay readable in logs.
-out = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
-err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 140)
+# No emoji codes: a value holding ':fire:' is printed as written.
+out = _Console(highlight=False, emoji=False, width=None if sys.stdout.isatty() else 140)
+err = _Console(stderr=True, highlight=False, emoji=False,
+               width=None if sys.stderr.isatty() else 140)
 
 StoreOpt = Annotated[
     Path | None,
@@ -86,8 +160,9 @@ def _progress(quiet: bool, label: str) -> Iterator[Any]:
         yield None
         return
     progress = Progress(
-        TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        TextColumn("{task.description}"), console=err, transient=True,
+        TextColumn(f"[bold]{escape(label)}"), BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), TextColumn("{task.description}", markup=False), console=err,
+        transient=True,
     )
     with progress:
         yield progress
@@ -104,14 +179,17 @@ def _root(
 
 def _table(title: str, left: Sequence[str], right: Sequence[str],
            after: Sequence[str] = ()) -> Table:
-    """A titled table: text columns ``left``, figures ``right``, then text ``after``."""
-    t = Table(title=title, title_justify="left")
+    """A titled table: text columns ``left``, figures ``right``, then text ``after``.
+
+    Title and headers are plain text, never markup (they can hold data: a period, a value of
+    a cross-tabulation); add rows as :class:`rich.text.Text` for the same reason."""
+    t = Table(title=Text(title), title_justify="left")
     for c in left:
-        t.add_column(c)
+        t.add_column(Text(c))
     for c in right:
-        t.add_column(c, justify="right")
+        t.add_column(Text(c), justify="right")
     for c in after:
-        t.add_column(c)
+        t.add_column(Text(c))
     return t
 
 
@@ -149,13 +227,13 @@ def _write_table(frame: Any, fmt: TableFormat, out_path: Path | None, title: str
             raise CommsafeError("--format xlsx needs --out FILE.xlsx (a workbook cannot go to "
                                 "the terminal).")
         to_xlsx(frame, out_path, title=title, notes=notes)
-        out.print(f"wrote {out_path}")
+        out.print(f"wrote {out_path}", markup=False)
     elif fmt in (TableFormat.csv, TableFormat.md):
         text = (to_csv(frame) if fmt is TableFormat.csv else
                 to_markdown(frame, title=title, notes=notes, levels=frame.attrs.get("levels")))
         if out_path is not None:
             out_path.write_text(text, encoding="utf-8")
-            out.print(f"wrote {out_path}")
+            out.print(f"wrote {out_path}", markup=False)
         else:
             sys.stdout.write(text)
     else:
@@ -169,10 +247,10 @@ def _write_table(frame: Any, fmt: TableFormat, out_path: Path | None, title: str
                 cells[0] = "  " * levels[i] + cells[0]
             if cells[0].strip() in flagged:
                 cells[0] += " †"
-            t.add_row(*cells)
+            t.add_row(*(Text(c) for c in cells))
         out.print(t)
     for n in notes:  # on standard error: a CSV on standard output stays clean
-        err.print(f"[dim]note:[/dim] {n}", soft_wrap=True)
+        err.print(f"[dim]note:[/dim] {escape(str(n))}", soft_wrap=True)
 
 
 def _within(st: Any, area: str | None, level: str | None) -> Any:

@@ -27,13 +27,14 @@ member with the current time.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 import zipfile
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Final, cast
+from typing import Any, Final, TypeVar, cast
 
 import docx
 from docx.document import Document as WordDocument
@@ -120,10 +121,49 @@ def write_docx(document: Document, path: Path | str, *, base_dir: Path | str) ->
     unless the whole document lays out.
     """
     out = Path(path)
-    word = _Writer(document, Path(base_dir)).build()
+    word = _Writer(_xml_safe(document), Path(base_dir)).build()
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(_reproducible_bytes(word))
     return out
+
+
+# Characters XML 1.0 cannot hold (lxml refuses them: "All strings must be XML compatible"):
+# C0 controls but tab, LF and CR; lone surrogates; U+FFFE and U+FFFF. Data can carry them
+# (a vertical tab is Excel's line break in a cell, an ESC comes from pasted terminal output).
+_XML_INCOMPATIBLE: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_XML_REPLACEMENTS: Final = {"\x0b": "\n", "\x0c": "\n"}  # line/page breaks: a line break
+_T = TypeVar("_T")
+
+
+def _xml_text(text: str) -> str:
+    """``text`` with what XML cannot hold removed: vertical tab and form feed become a line
+    break, a lone surrogate U+FFFD, any other control character nothing."""
+    if not _XML_INCOMPATIBLE.search(text):
+        return text
+
+    def repl(m: re.Match[str]) -> str:
+        c = m.group(0)
+        return _XML_REPLACEMENTS.get(c, "\ufffd" if "\ud800" <= c <= "\udfff" else "")
+    return _XML_INCOMPATIBLE.sub(repl, text)
+
+
+def _xml_safe(value: _T) -> _T:
+    """A copy of a document model (dataclasses, lists, tuples) with every string passed
+    through :func:`_xml_text`; the model itself is left as it is."""
+    out: Any
+    if isinstance(value, str):
+        out = _xml_text(value)
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {f.name: _xml_safe(getattr(value, f.name))
+                   for f in dataclasses.fields(value) if f.init}
+        out = dataclasses.replace(value, **changes)
+    elif isinstance(value, tuple):
+        out = tuple(_xml_safe(v) for v in value)
+    elif isinstance(value, list):
+        out = [_xml_safe(v) for v in value]
+    else:
+        out = value
+    return cast(_T, out)
 
 
 class _Writer:

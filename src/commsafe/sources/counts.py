@@ -19,7 +19,7 @@ import pandas as pd
 
 from commsafe import periods
 from commsafe.errors import FileFormatError, InputError, where
-from commsafe.sources.files import table_rows
+from commsafe.sources.files import parse_count, table_rows
 
 __all__ = ["CountsTable", "read_counts"]
 
@@ -42,21 +42,13 @@ class CountsTable:
 
 
 def _count(text: str, path: Path, line: int) -> int:
-    t = text.strip().replace(",", "")
     try:
-        value = float(t)
-    except ValueError:
+        return parse_count(text)
+    except ValueError as exc:
         raise InputError(
-            f"{where(path, line, 'count', text)}: not a number. Counts are whole numbers "
-            "of events; fix the cell."
+            f"{where(path, line, 'count', text)}: {exc}. A count is a whole number ≥ 0 of "
+            "events (e.g. 1234 or 1,234); fix the cell."
         ) from None
-    if value != int(value):
-        raise InputError(f"{where(path, line, 'count', text)}: not a whole number. Counts are "
-                         "whole numbers of events; fix the cell.")
-    if value < 0:
-        raise InputError(f"{where(path, line, 'count', text)}: negative. Counts cannot be "
-                         "below zero; fix the cell.")
-    return int(value)
 
 
 def read_counts(path: Path | str, *, period_kind: str | None = None) -> CountsTable:

@@ -9,12 +9,17 @@ import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from commsafe.errors import InputError
 
-__all__ = ["InputFile", "Skipped", "csv_line", "find_inputs", "table_rows"]
+__all__ = ["MAX_COUNT", "InputFile", "Skipped", "csv_line", "find_inputs", "parse_count",
+           "table_rows"]
 
 MAX_ZIP_DEPTH = 3
+#: the largest count of events a counts or partner file may give (far above any real one;
+#: a float64 holds every whole number up to 2**53 exactly)
+MAX_COUNT = 10**12
 
 
 def csv_line(fields: Sequence[str]) -> str:
@@ -180,6 +185,10 @@ def table_rows(path: Path, *, header_hint: str, data: bytes | None = None
             (i + 2, [str(v) for v in row]) for i, row in enumerate(values[1:])
             if any(str(v).strip() for v in row)]
     raw = path.read_bytes() if data is None else data
+    # UTF-16 (with or without its BOM) puts a NUL beside every ASCII letter of the header
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in raw[:1024]:
+        raise FileFormatError(f"{where(path, 1)}: NUL bytes: the file is UTF-16 (or another "
+                              "two-byte encoding), not UTF-8 text. Save the file as UTF-8 CSV.")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -187,16 +196,57 @@ def table_rows(path: Path, *, header_hint: str, data: bytes | None = None
         raise FileFormatError(f"{where(path, line)}: bytes that are not UTF-8 ({exc.reason}). "
                               "Save the file as UTF-8 CSV.") from None
     reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader)
-    except StopIteration:
+    header = _next_record(reader, path)
+    if header is None:
         raise FileFormatError(f"{path}: the file is empty. It needs a header row "
-                              f"({header_hint}).") from None
+                              f"({header_hint}).")
     rows: Rows = []
     prev = reader.line_num
-    for fields in reader:
+    while (fields := _next_record(reader, path)) is not None:
         start, prev = prev + 1, reader.line_num
         if fields and any(f.strip() for f in fields):
             rows.append((start, fields))
     return header, rows
 
+
+def _next_record(reader: Any, path: Path) -> list[str] | None:
+    """The next record of ``reader`` (None at the end); FileFormatError naming the line for
+    what the csv module refuses: a field over its size limit (128 KiB), usually the rest of
+    the file swallowed by a quote that is never closed."""
+    from commsafe.errors import FileFormatError, where
+
+    line = reader.line_num + 1
+    try:
+        return next(reader, None)  # type: ignore[no-any-return]
+    except csv.Error as exc:
+        limit = csv.field_size_limit()
+        raise FileFormatError(
+            f"{where(path, line)}: cannot read the record starting here ({exc}). A cell holds "
+            f"more than {limit:,} characters, or a quoted cell lacks its closing quote. "
+            "Shorten the cell or fix the quote, and save the file again."
+        ) from None
+
+
+
+def parse_count(text: str) -> int:
+    """A count of events from a cell: a whole number 0 to MAX_COUNT, with thousands commas
+    allowed and ``12.0`` read as 12. ValueError saying what is wrong otherwise (``nan``,
+    ``inf``, ``1e400``, fractions, negatives and absurdly long numbers are all refused)."""
+    from decimal import Decimal, InvalidOperation
+
+    t = text.strip().replace(",", "")
+    if len(t) > 40:  # no count needs more; Decimal would read a thousand digits
+        raise ValueError(f"too long for a count ({len(t)} characters)")
+    try:
+        value = Decimal(t)
+    except InvalidOperation:
+        raise ValueError("not a number") from None
+    if not value.is_finite():
+        raise ValueError("not a finite number")
+    if value != value.to_integral_value():
+        raise ValueError("not a whole number")
+    if value < 0:
+        raise ValueError("negative: counts cannot be below zero")
+    if value > MAX_COUNT:
+        raise ValueError(f"larger than any count of events (over {MAX_COUNT:,})")
+    return int(value)

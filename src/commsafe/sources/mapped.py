@@ -40,7 +40,7 @@ import pyarrow as pa
 
 from commsafe import periods
 from commsafe.errors import FileFormatError, InputError, where
-from commsafe.sources.files import table_rows
+from commsafe.sources.files import parse_count, table_rows
 from commsafe.store import Store, now
 from commsafe.store.loads import LoadRecord, Reject, record_loads, sha256_bytes
 
@@ -441,10 +441,14 @@ class _Reader:
                 raise _Bad("bad_age", "age out of range; give whole years 0-120 or leave "
                            "it blank")
             return int(number)
-        if kind in ("number", "count", "pct"):
+        if kind == "count":
+            try:
+                return float(parse_count(text))
+            except ValueError as exc:
+                raise _Bad("bad_number", f"{exc}; a count is a whole number ≥ 0 (e.g. 12 or "
+                           "1,234): fix the cell") from None
+        if kind in ("number", "pct"):
             number = _number(text)
-            if kind == "count" and number < 0:
-                raise _Bad("bad_number", "a count cannot be negative; fix the cell")
             if kind == "pct" and not 0 <= number <= 100:
                 raise _Bad("bad_number", "a percentage must lie in 0-100; fix the cell")
             return number

@@ -134,8 +134,14 @@ def force_slug(text: str) -> str:
     return t or "unknown"
 
 
-def _split_header(first_line: str) -> list[str]:
-    return [h.strip() for h in next(csv.reader([first_line]))]
+def _split_header(first_line: str, path: str = "<file>") -> list[str]:
+    try:
+        return [h.strip() for h in next(csv.reader([first_line]), [])]
+    except csv.Error as exc:  # e.g. a NUL or a line break the caller did not cut at
+        raise FileFormatError(
+            f"{path} line 1: cannot read the header ({exc}). Save the file as UTF-8 CSV with "
+            "Windows or Unix line endings, or re-download it from data.police.uk."
+        ) from None
 
 
 def detect_kind(header: list[str], path: str) -> Schema:
@@ -178,16 +184,24 @@ def _decode_header(data: bytes, path: str) -> tuple[bytes, list[str]]:
         raise FileFormatError(
             f"{path}: the file is empty. Re-download it from data.police.uk, or leave it out."
         )
-    end = data.find(b"\n")
-    first = data if end < 0 else data[:end]
+    # the header ends at the first line break of any style: LF, CRLF or a bare CR (classic
+    # Mac line endings, which the exact parser reads like the others)
+    ends = [i for i in (data.find(b"\n"), data.find(b"\r")) if i >= 0]
+    first = data[:min(ends)] if ends else data
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in first:
+        raise FileFormatError(
+            f"{path} line 1: the header holds NUL bytes: the file is UTF-16 (or another "
+            "two-byte encoding), not UTF-8 text. Save the file as UTF-8 CSV, or re-download "
+            "it from data.police.uk."
+        )
     try:
-        text = first.decode("utf-8").rstrip("\r")
+        text = first.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise FileFormatError(
             f"{path} line 1: the header is not UTF-8 text ({exc.reason} at byte {exc.start}). "
             "Save the file as UTF-8 CSV."
         ) from None
-    return data, _split_header(text)
+    return data, _split_header(text, path)
 
 
 def sniff(data: bytes, path: str) -> Schema:
