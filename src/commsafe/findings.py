@@ -437,6 +437,7 @@ def read_findings_file(path: Any) -> list[AnalystFinding]:
     from pathlib import Path
 
     from commsafe.errors import InputError
+    from commsafe.outputs.tables import csv_unsafe
 
     p = Path(path)
     if not p.exists():
@@ -461,7 +462,8 @@ def read_findings_file(path: Any) -> list[AnalystFinding]:
         line = reader.line_num
         if not any(c.strip() for c in row):
             continue
-        rec = {c: (row[i].strip() if i < len(row) else "") for i, c in enumerate(cols)}
+        rec = {c: (csv_unsafe(row[i].strip()) if i < len(row) else "")
+               for i, c in enumerate(cols)}
         action = rec["action"].lower() or "keep"
         if action not in FINDINGS_ACTIONS:
             raise InputError(f"{p}, line {line}, column action: {rec['action']!r} is not an "
@@ -504,9 +506,18 @@ def findings_file_text(auto: Sequence[Finding], rows: Sequence[AnalystFinding]) 
     import csv
     import io
 
+    from commsafe.outputs.tables import csv_safe
+
     by_id = {r.id: r for r in rows}
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    raw = csv.writer(buf, lineterminator="\n")
+
+    class _Safe:  # every cell through csv_safe: the file is opened in spreadsheets
+        @staticmethod
+        def writerow(row: Sequence[object]) -> None:
+            raw.writerow([csv_safe(v) for v in row])
+
+    w = _Safe()
     w.writerow(FINDINGS_COLUMNS)
     built = set()
     for f in auto:

@@ -30,6 +30,7 @@ from commsafe.cli._common import (
     out,
 )
 from commsafe.errors import CommsafeError
+from commsafe.outputs.tables import csv_safe_frame
 
 
 @map_app.command("rates")
@@ -311,7 +312,7 @@ def hotspots(
                 notes += [f"{second[0].label}: {n}" for n in kde2.notes
                           if "automatically" not in n]
             frame = kde.to_frame()
-            frame.to_csv(stem.with_suffix(".csv"), index=False)
+            csv_safe_frame(frame).to_csv(stem.with_suffix(".csv"), index=False)
             for n in [*notes, *kde.notes]:
                 err.print(f"[dim]note:[/dim] {n}", soft_wrap=True)
             # the map: drop the FFT's numerical dust (< a millionth of the peak), keep the

@@ -8,12 +8,14 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["NO_POPULATION", "format_cell", "mark_missing_rates", "to_csv", "to_markdown",
+__all__ = ["NO_POPULATION", "XLSX_OPTIONS", "csv_rows", "csv_safe", "csv_safe_frame",
+           "csv_unsafe", "format_cell", "mark_missing_rates", "to_csv", "to_markdown",
            "to_xlsx"]
 
 NO_POPULATION = "no population"
@@ -82,12 +84,56 @@ def _rows(frame: pd.DataFrame, display: bool) -> list[list[str]]:
             for row in frame.itertuples(index=False)]
 
 
+#: what a spreadsheet reads as the start of a formula (OWASP, CSV injection)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d[\d,]*)?(\.\d+)?(e[+-]?\d+)?%?", re.IGNORECASE)
+
+#: xlsxwriter options: text from data is written as text, never as a formula, link or number
+XLSX_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False,
+                "strings_to_numbers": False}
+
+
+def csv_safe(value: object) -> object:
+    """A CSV cell that no spreadsheet runs as a formula: text starting with ``=``, ``+``,
+    ``-``, ``@``, a tab or a carriage return gets a leading ``'`` (OWASP's advice). Numbers,
+    and text that is a plain number (``-12``, ``+3.5``, ``-4%``), are left as they are."""
+    if not isinstance(value, str) or not value.startswith(_FORMULA_START):
+        return value
+    if any(ch.isdigit() for ch in value) and _PLAIN_NUMBER.fullmatch(value):
+        return value
+    return "'" + value
+
+
+def csv_unsafe(value: str) -> str:
+    """The text :func:`csv_safe` was given (for files commsafe writes and reads back)."""
+    if value.startswith("'") and value[1:].startswith(_FORMULA_START):
+        return value[1:]
+    return value
+
+
+def csv_safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with :func:`csv_safe` applied to every text cell and column name (for
+    writers that hand a frame to pandas' ``to_csv``)."""
+    out = frame.copy()
+    for c in out.columns:
+        if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
+            out[c] = out[c].map(csv_safe)
+    out.columns = [csv_safe(c) for c in out.columns]
+    return out
+
+
+def csv_rows(rows: Iterable[Sequence[object]]) -> list[list[object]]:
+    """Rows for ``csv.writer`` with :func:`csv_safe` applied to every cell."""
+    return [[csv_safe(v) for v in row] for row in rows]
+
+
 def to_csv(frame: pd.DataFrame) -> str:
-    """The contract form: plain numbers, `No calc`, p-values to 4 significant digits."""
+    """The contract form: plain numbers, `No calc`, p-values to 4 significant digits; text
+    that a spreadsheet would run as a formula is prefixed with ``'`` (:func:`csv_safe`)."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(list(frame.columns))
-    w.writerows(_rows(frame, display=False))
+    w.writerows(csv_rows([list(frame.columns)]))
+    w.writerows(csv_rows(_rows(frame, display=False)))
     return buf.getvalue()
 
 
@@ -117,7 +163,7 @@ def to_xlsx(frame: pd.DataFrame, path: Path, *, sheet: str = "table", title: str
     import xlsxwriter
 
     path = Path(path)
-    book = xlsxwriter.Workbook(str(path))
+    book = xlsxwriter.Workbook(str(path), XLSX_OPTIONS)
     ws = book.add_worksheet(sheet[:31])
     bold = book.add_format({"bold": True})
     head = book.add_format({"bold": True, "bottom": 1, "text_wrap": True})
@@ -125,11 +171,11 @@ def to_xlsx(frame: pd.DataFrame, path: Path, *, sheet: str = "table", title: str
     dec = book.add_format({"num_format": "#,##0.0"})
     row0 = 0
     if title:
-        ws.write(0, 0, title, bold)
+        ws.write_string(0, 0, title, bold)
         row0 = 2
     cols = list(frame.columns)
     for j, c in enumerate(cols):
-        ws.write(row0, j, c, head)
+        ws.write_string(row0, j, str(c), head)
         ws.set_column(j, j, max(12, min(40, len(c) + 2)) if j else 36)
     for i, row in enumerate(frame.itertuples(index=False), start=row0 + 1):
         for j, (c, raw) in enumerate(zip(cols, row, strict=True)):
@@ -139,17 +185,17 @@ def to_xlsx(frame: pd.DataFrame, path: Path, *, sheet: str = "table", title: str
             if c == "p_value" and isinstance(v, int | float):
                 ws.write_number(i, j, float(v))
             elif isinstance(v, bool):
-                ws.write(i, j, "yes" if v else "no")
+                ws.write_string(i, j, "yes" if v else "no")
             elif isinstance(v, int):
                 ws.write_number(i, j, v, num)
             elif isinstance(v, float):
                 ws.write_number(i, j, v, dec if not v.is_integer() else num)
             else:
-                ws.write(i, j, str(v))
+                ws.write_string(i, j, str(v))
     ws.freeze_panes(row0 + 1, 1)
     r = row0 + len(frame) + 2
     for n in notes:
-        ws.write(r, 0, n)
+        ws.write_string(r, 0, str(n))
         r += 1
     book.close()
     return path

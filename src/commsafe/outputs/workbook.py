@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from commsafe import __version__
-from commsafe.outputs.tables import _missing, _plain
+from commsafe.outputs.tables import XLSX_OPTIONS, _missing, _plain
 
 __all__ = ["ABOUT_SHEET", "FIXED_CREATED", "WorkbookTable", "sheet_names", "write_workbook"]
 
@@ -127,7 +127,7 @@ def write_workbook(path: Path | str, tables: Sequence[WorkbookTable], *,
 
     path = Path(path)
     names = sheet_names([t.name for t in tables])
-    book = xlsxwriter.Workbook(str(path))
+    book = xlsxwriter.Workbook(str(path), XLSX_OPTIONS)
     book.set_properties({"created": created, "author": "commsafe",
                          "comments": f"Written by commsafe {__version__}"})
     formats = {

@@ -157,8 +157,10 @@ class HotspotResult:
 
     def to_csv(self, path: str | Path) -> Path:
         """Write the frame (no geometry) as CSV."""
+        from commsafe.outputs.tables import csv_safe_frame
+
         path = Path(path)
-        self.frame.to_csv(path, index=False)
+        csv_safe_frame(self.frame).to_csv(path, index=False)
         return path
 
 
