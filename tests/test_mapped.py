@@ -485,3 +485,31 @@ def test_declared_age_bands(store: Store, tmp_path: Path) -> None:
                    encoding="utf-8")
     with open_store(store_path) as again, pytest.raises(InputError, match="first and last age"):
         load_dataset(again, data, bad)
+
+
+def test_an_unclosed_quote_keeps_no_personal_data_and_names_the_lines(
+        store: Store, tmp_path: Path) -> None:
+    """A stray quote on line 3 swallows the 59 lines after it into one record: that record is
+    rejected, its text (holding 59 NHS numbers, in whatever cell the merge put them) is not
+    kept, and the message names the line of the quote and the lines read as one."""
+    _mini_reference(store)
+    nhs = [f"9{i:09d}" for i in range(60)]
+    lines = ["Ref,HO Code,Offence,From,To,LSOA,Victim Name,V Age,V Sex,O Age,DA,Knife,Outcome,"
+             "Easting,Northing"]
+    for i, number in enumerate(nhs):
+        offence = '"Assault with injury' if i == 1 else "Assault with injury"  # never closed
+        lines.append(f"C{i},008N,{offence},07/03/2024 01:00,,E01000002,{number},22,F,,N,N,,,")
+    data, mapping = _files(tmp_path, "police_extract", POLICE_COLUMNS,
+                           "\n".join(lines) + "\n", POLICE_EXTRA)
+    rec = load_dataset(store, data, mapping)
+    assert rec.rows_read == rec.rows_loaded + rec.rows_rejected + rec.rows_duplicate
+    assert rec.rows_loaded == 1 and rec.rows_rejected == 1  # C0 loads; C1's quote runs to EOF
+    (bad,) = rec.rejects
+    assert bad.reason == "wrong_field_count" and bad.line_number == 3
+    assert "lines 3 to 61 (59 lines) were read as one record" in bad.detail
+    assert "closing quote is missing" in bad.detail
+    assert bad.raw is None
+    stored = store.con.execute(
+        "SELECT string_agg(CAST(t AS VARCHAR), '|') FROM rejects t").fetchall()[0][0] or ""
+    assert not any(n in stored for n in nhs[1:]), "an NHS number reached the store"
+    assert not any(n in bad.detail for n in nhs)

@@ -402,3 +402,18 @@ def test_mutated_rows_ingest(real_rows: tuple[list[str], list[list[str]]],
             assert rj.reason in REJECT_REASONS
             assert rj.line_number is not None and rj.line_number >= 2
             assert str(path) in rj.detail and f"line {rj.line_number}" in rj.detail
+
+
+def test_an_unclosed_quote_in_a_street_file_names_the_lines() -> None:
+    """A stray quote on line 3 takes in the rest of the file: one rejected record whose
+    message says where the quote opens and which lines were read as one."""
+    header = ",".join(STREET_HEADER)
+    stray = '"On or near X'  # opens a quote that never closes
+    rows = [f"c{i},2024-01,A,A,0.1,52.1,{stray if i == 2 else 'x'},E01,N,Burglary,,"
+            for i in range(1, 21)]
+    parsed = police_uk.parse("\n".join([header, *rows]).encode(), "2024-01-x-street.csv")
+    assert parsed.table.num_rows == 1 and len(parsed.rejects) == 1
+    (bad,) = parsed.rejects
+    assert bad.line_number == 3
+    assert "closing quote is missing" in bad.detail
+    assert "lines 3 to 21 (19 lines) were read as one record" in bad.detail

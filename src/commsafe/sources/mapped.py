@@ -385,6 +385,29 @@ class _Reader:
         csv.writer(out, lineterminator="").writerow(shown)
         return out.getvalue()
 
+    def _wrong_width(self, fields: list[str], line: int, row_number: int) -> Reject:
+        """A record with the wrong number of fields. Its cells cannot be matched to the
+        header, so a personal value could sit in any of them: with personal columns declared,
+        or when a quote left open swallowed later lines, its text is not kept at all."""
+        # lines the record runs over (a quote open to the end of the file takes in its
+        # final newline too)
+        spanned = 1 + sum(f.count("\n") for f in fields) - (
+            1 if fields and fields[-1].endswith("\n") else 0)
+        if spanned > 1:
+            detail = (f"{where(self.path, line)}: a quoted cell opens on this line and its "
+                      f"closing quote is missing, so lines {line} to {line + spanned - 1} "
+                      f"({spanned} lines) were read as one record of {len(fields)} fields "
+                      f"(the header has {len(self.header)}); close the quote (or remove the "
+                      "stray \") and load the file again")
+        else:
+            detail = (f"{where(self.path, line)}: {len(fields)} fields but the header has "
+                      f"{len(self.header)}; fix the row (a comma inside a value needs quotes)")
+        keep = not self.personal and spanned == 1
+        if not keep:
+            detail += " (the row's text is not kept: its cells cannot be told apart)"
+        return Reject(line, row_number, "wrong_field_count", detail,
+                      self.raw(fields) if keep else None)
+
     def _datetime(self, fname: str, text: str) -> datetime:
         formats = self.mapping.formats.get(fname, DEFAULT_FORMATS)
         tried = (*formats, "%Y-%m-%d %H:%M:%S") if self.xlsx else formats
@@ -468,10 +491,7 @@ class _Reader:
                 ) -> tuple[dict[str, Any] | None, Reject | None]:
         spec = self.mapping.spec
         if len(fields) != len(self.header):
-            return None, Reject(line, row_number, "wrong_field_count",
-                                f"{where(self.path, line)}: {len(fields)} fields but the "
-                                f"header has {len(self.header)}; fix the row (a comma inside "
-                                "a value needs quotes)", self.raw(fields))
+            return None, self._wrong_width(fields, line, row_number)
         row: dict[str, Any] = {}
         flags: list[str] = []
         attrs: dict[str, Any] = {}

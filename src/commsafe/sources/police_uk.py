@@ -323,12 +323,18 @@ def _parse_exact(data: bytes, path: str, schema: Schema, header: list[str],
         row += 1
         raw = csv_line(fields)
         if len(fields) != width:
-            rejects.append(Reject(
-                start_line, row, "wrong_field_count",
-                f"{path} line {start_line}: {len(fields)} fields where the header has {width} "
-                "(a truncated or broken line). Fix the line, or re-download the file.",
-                _printable(raw),
-            ))
+            end_line = reader.line_num
+            detail = (f"{path} line {start_line}: {len(fields)} fields where the header has "
+                      f"{width} (a truncated or broken line). Fix the line, or re-download "
+                      "the file.")
+            if end_line > start_line and any("\n" in f or "\r" in f for f in fields):
+                detail = (f"{path} line {start_line}: a quoted field opens on this line and "
+                          f"its closing quote is missing, so lines {start_line} to {end_line} "
+                          f"({end_line - start_line + 1} lines) were read as one record of "
+                          f"{len(fields)} fields (the header has {width}). Close the quote, "
+                          "or re-download the file.")
+            rejects.append(Reject(start_line, row, "wrong_field_count", detail,
+                                  _printable(raw)))
             continue
         bad = next((i for i, f in enumerate(fields) if _SURROGATE.search(f)), None)
         if bad is not None:
