@@ -319,3 +319,13 @@ def test_init_with_given_priorities_and_defaults(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"not a police\.uk crime type"):
         init_spec(tmp_path / "bad", partnership_name="P", area="A",
                   priorities=[Priority("X", ("Knife crime",))])
+
+
+def test_a_spec_saved_with_a_byte_order_mark_loads(tmp_path: Path) -> None:
+    """Notepad and Excel save UTF-8 with a BOM; the spec reads the same as without one."""
+    plain = load_spec(write(tmp_path, MINIMAL))
+    path = tmp_path / "commsafe.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    with_bom = load_spec(path)
+    assert with_bom.partnership_name == plain.partnership_name
+    assert with_bom.assessed == plain.assessed

@@ -355,9 +355,8 @@ def load_spec(path: str | os.PathLike[str]) -> Spec:
         spec_path = spec_path / SPEC_FILENAME
     if not spec_path.is_file():
         raise InputError(f"{spec_path}: no such spec file; create one with 'commsafe init'")
-    try:
-        with spec_path.open("rb") as handle:
-            raw = tomllib.load(handle)
+    try:  # utf-8-sig: a spec saved by Notepad or Excel starts with a byte-order mark
+        raw = tomllib.loads(spec_path.read_bytes().decode("utf-8-sig"))
     except tomllib.TOMLDecodeError as error:
         raise FileFormatError(f"{spec_path}: not valid TOML: {error}") from None
     except UnicodeDecodeError as error:
