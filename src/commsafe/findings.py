@@ -503,21 +503,13 @@ def findings_file_text(auto: Sequence[Finding], rows: Sequence[AnalystFinding]) 
     """The findings file to write back: every automatic finding (action keep, or the
     analyst's edit/drop with their text), then rows for ids no longer built and the analyst's
     own, so nothing the analyst wrote is lost."""
-    import csv
     import io
 
-    from commsafe.outputs.tables import csv_safe
+    from commsafe.outputs.tables import csv_writer
 
     by_id = {r.id: r for r in rows}
     buf = io.StringIO()
-    raw = csv.writer(buf, lineterminator="\n")
-
-    class _Safe:  # every cell through csv_safe: the file is opened in spreadsheets
-        @staticmethod
-        def writerow(row: Sequence[object]) -> None:
-            raw.writerow([csv_safe(v) for v in row])
-
-    w = _Safe()
+    w = csv_writer(buf)  # every cell through csv_safe: the file is opened in spreadsheets
     w.writerow(FINDINGS_COLUMNS)
     built = set()
     for f in auto:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from collections.abc import Sequence
@@ -31,6 +30,7 @@ from commsafe.cli._common import (
     reference_app,
 )
 from commsafe.errors import CommsafeError
+from commsafe.outputs.tables import csv_writer
 from commsafe.periods import rolling_12
 
 # --- ingest ---------------------------------------------------------------------------------
@@ -193,7 +193,7 @@ def counts(
 def _emit(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: OutFormat,
           title: str) -> None:
     if fmt is OutFormat.csv:
-        w = csv.writer(sys.stdout, lineterminator="\n")
+        w = csv_writer(sys.stdout)  # text that a spreadsheet would run is escaped
         w.writerow(columns)
         for r in rows:
             w.writerow(["" if r[c] is None else r[c] for c in columns])

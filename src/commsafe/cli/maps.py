@@ -30,7 +30,7 @@ from commsafe.cli._common import (
     out,
 )
 from commsafe.errors import CommsafeError
-from commsafe.outputs.tables import csv_safe_frame
+from commsafe.outputs.tables import frame_to_csv
 
 
 @map_app.command("rates")
@@ -312,7 +312,7 @@ def hotspots(
                 notes += [f"{second[0].label}: {n}" for n in kde2.notes
                           if "automatically" not in n]
             frame = kde.to_frame()
-            csv_safe_frame(frame).to_csv(stem.with_suffix(".csv"), index=False)
+            frame_to_csv(frame, stem.with_suffix(".csv"))
             for n in [*notes, *kde.notes]:
                 err.print(f"[dim]note:[/dim] {n}", soft_wrap=True)
             # the map: drop the FFT's numerical dust (< a millionth of the peak), keep the
@@ -328,7 +328,7 @@ def hotspots(
                 assert second is not None
                 change = kde_change(kde, kde2)
                 cstem = stem.with_name(stem.name + "_change")
-                change.to_csv(cstem.with_suffix(".csv"), index=False)
+                frame_to_csv(change, cstem.with_suffix(".csv"))
                 peak = max(float(change["density_first"].max()),
                            float(change["density_second"].max()))
                 moved = change[change["change"].abs() >= peak * 1e-6].copy()
@@ -385,7 +385,7 @@ def hotspots(
             change, on=one.frame.columns[0])
         both["class"] = both["change"]
         cstem = stem.with_name(stem.name + "_change")
-        both.drop(columns="geometry").to_csv(cstem.with_suffix(".csv"), index=False)
+        frame_to_csv(both.drop(columns="geometry"), cstem.with_suffix(".csv"))
         written += [cstem.with_suffix(".csv"), *hotspot_map(
             both, title=f"{what}{place}: hotspots {first[0].label} → {second[0].label}",
             source=source, out_stem=cstem, outline=outline, quality_note=quality.text,

@@ -11,12 +11,13 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-__all__ = ["NO_POPULATION", "XLSX_OPTIONS", "csv_rows", "csv_safe", "csv_safe_frame",
-           "csv_unsafe", "format_cell", "mark_missing_rates", "to_csv", "to_markdown",
-           "to_xlsx"]
+__all__ = ["NO_POPULATION", "XLSX_OPTIONS", "CsvWriter", "csv_rows", "csv_safe",
+           "csv_safe_frame", "csv_unsafe", "csv_writer", "format_cell", "frame_to_csv",
+           "mark_missing_rates", "to_csv", "to_markdown", "to_xlsx"]
 
 NO_POPULATION = "no population"
 
@@ -86,7 +87,11 @@ def _rows(frame: pd.DataFrame, display: bool) -> list[list[str]]:
 
 #: what a spreadsheet reads as the start of a formula (OWASP, CSV injection)
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_PLAIN_NUMBER = re.compile(r"[+-]?(\d[\d,]*)?(\.\d+)?(e[+-]?\d+)?%?", re.IGNORECASE)
+#: text that is a plain number: a sign, digits (thousands separated by commas or not), a
+#: decimal part, an exponent, a % sign; there must be digits before the exponent, so that
+#: ``-e5`` or ``+E10%`` (a cell reference to a spreadsheet) is not taken for a number
+_PLAIN_NUMBER = re.compile(r"[+-]?((\d{1,3}(,\d{3})+|\d+)(\.\d+)?|\.\d+)(e[+-]?\d+)?%?",
+                           re.IGNORECASE)
 
 #: xlsxwriter options: text from data is written as text, never as a formula, link or number
 XLSX_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False,
@@ -99,7 +104,7 @@ def csv_safe(value: object) -> object:
     and text that is a plain number (``-12``, ``+3.5``, ``-4%``), are left as they are."""
     if not isinstance(value, str) or not value.startswith(_FORMULA_START):
         return value
-    if any(ch.isdigit() for ch in value) and _PLAIN_NUMBER.fullmatch(value):
+    if _PLAIN_NUMBER.fullmatch(value):
         return value
     return "'" + value
 
@@ -116,6 +121,8 @@ def csv_safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     writers that hand a frame to pandas' ``to_csv``)."""
     out = frame.copy()
     for c in out.columns:
+        if isinstance(out[c].dtype, pd.CategoricalDtype):
+            out[c] = out[c].astype(object)
         if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
             out[c] = out[c].map(csv_safe)
     out.columns = [csv_safe(c) for c in out.columns]
@@ -127,13 +134,59 @@ def csv_rows(rows: Iterable[Sequence[object]]) -> list[list[object]]:
     return [[csv_safe(v) for v in row] for row in rows]
 
 
+class CsvWriter:
+    """``csv.writer`` for the files commsafe writes: rows end in ``\\n``, every cell goes
+    through :func:`csv_safe` (unless ``escape`` is false), and a cell holding a carriage
+    return is quoted (Python's writer with a ``\\n`` terminator leaves a bare CR unquoted,
+    and a spreadsheet reads it as the end of a row: ``x\\r=1+1`` would start a new row with
+    a formula)."""
+
+    def __init__(self, fh: Any, *, escape: bool = True) -> None:
+        self._fh = fh
+        self._escape = escape
+        self._buf = io.StringIO()
+        self._w = csv.writer(self._buf, lineterminator="\r\n")
+
+    def writerow(self, row: Iterable[object]) -> None:
+        self._buf.seek(0)
+        self._buf.truncate()
+        self._w.writerow([csv_safe(v) for v in row] if self._escape else row)
+        self._fh.write(self._buf.getvalue()[:-2] + "\n")
+
+    def writerows(self, rows: Iterable[Iterable[object]]) -> None:
+        for row in rows:
+            self.writerow(row)
+
+
+def csv_writer(fh: Any) -> CsvWriter:
+    """A :class:`CsvWriter` on ``fh`` (any object with ``write``)."""
+    return CsvWriter(fh)
+
+
+def frame_to_csv(frame: pd.DataFrame, path: str | Path) -> Path:
+    """``frame`` (no index) as CSV at ``path`` in pandas' own number format, its text cells
+    and column names through :func:`csv_safe` and quoted when they hold a carriage return;
+    for tables that are not measure tables (hotspot cells, density grids)."""
+    path = Path(path)
+    safe = csv_safe_frame(frame)
+    text = safe.to_csv(index=False, lineterminator="\n")
+    if "\r" in text:  # pandas leaves a bare CR unquoted too: quote it (see CsvWriter)
+        buf = io.StringIO()
+        rows = csv.reader(io.StringIO(safe.to_csv(index=False, lineterminator="\r\n"),
+                                      newline=""))
+        CsvWriter(buf, escape=False).writerows(rows)
+        text = buf.getvalue()
+    path.write_text(text, encoding="utf-8", newline="")
+    return path
+
+
 def to_csv(frame: pd.DataFrame) -> str:
     """The contract form: plain numbers, `No calc`, p-values to 4 significant digits; text
     that a spreadsheet would run as a formula is prefixed with ``'`` (:func:`csv_safe`)."""
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerows(csv_rows([list(frame.columns)]))
-    w.writerows(csv_rows(_rows(frame, display=False)))
+    w = csv_writer(buf)
+    w.writerow(list(frame.columns))
+    w.writerows(_rows(frame, display=False))
     return buf.getvalue()
 
 

@@ -157,11 +157,9 @@ class HotspotResult:
 
     def to_csv(self, path: str | Path) -> Path:
         """Write the frame (no geometry) as CSV."""
-        from commsafe.outputs.tables import csv_safe_frame
+        from commsafe.outputs.tables import frame_to_csv
 
-        path = Path(path)
-        csv_safe_frame(self.frame).to_csv(path, index=False)
-        return path
+        return frame_to_csv(self.frame, path)
 
 
 def _jsonable(value: Any) -> Any:
