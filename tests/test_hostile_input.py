@@ -279,3 +279,50 @@ def test_control_characters_do_not_reach_the_word_xml(tmp_path: Path) -> None:
     assert "OFFICIAL" in word.sections[0].footer.paragraphs[0].text
     # the model itself is left as it was
     assert doc.title == "Test\x1bshire assessment"
+
+
+# --------------------------------------------------------------------------- broken inputs
+
+
+def test_a_broken_zip_in_a_folder_fails_alone(store: Store, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """One truncated archive among good files: the good files load, the zip is named as the
+    one failure (exit 1), nothing is refused wholesale."""
+    import zipfile
+
+    folder = tmp_path / "in"
+    good = "\n".join([HEADER, row(1, "2024-01"), row(2, "2024-01")]) + "\n"
+    write(folder, street_name("2024-01"), good.encode())
+    archive = folder / "2024-02.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr(street_name("2024-02"), "\n".join([HEADER, row(3, "2024-02")]) + "\n")
+    archive.write_bytes(archive.read_bytes()[: archive.stat().st_size // 2])  # truncated
+    result = ingest(store, [folder])
+    assert [Path(r.path).name for r in result.loads] == [street_name("2024-01")]
+    assert result.loads[0].rows_loaded == 2
+    (failure,) = result.failures
+    assert failure.path.endswith("2024-02.zip") and "not a readable zip" in failure.message
+    code, _, err = cli(capsys, "ingest", folder, "--store", tmp_path / "cli.duckdb", "-q")
+    assert code == 1 and "2024-02.zip" in err
+    # given by name, the broken archive is a mistake of the call itself
+    code, _, err = cli(capsys, "ingest", archive, "--store", tmp_path / "cli2.duckdb", "-q")
+    assert code == 2 and "not a readable zip" in err
+
+
+def test_a_fifo_is_passed_over_not_read(store: Store, tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """A named pipe would block a read forever: in a folder it is skipped with a reason;
+    given by name it is refused at once."""
+    import os
+
+    folder = tmp_path / "in"
+    good = "\n".join([HEADER, row(1, "2024-01")]) + "\n"
+    write(folder, street_name("2024-01"), good.encode())
+    fifo = folder / "2024-02-testforce-street.csv"
+    os.mkfifo(fifo)
+    result = ingest(store, [folder])
+    assert not result.failures and [r.rows_loaded for r in result.loads] == [1]
+    assert any(s.path == str(fifo) and s.reason == "not a regular file"
+               for s in result.skipped)
+    code, _, err = cli(capsys, "ingest", fifo, "--store", tmp_path / "cli.duckdb", "-q")
+    assert code == 2 and "not a regular file" in err

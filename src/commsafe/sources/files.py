@@ -89,15 +89,29 @@ def _member_reader(archive: bytes | Path, member: str, display: str) -> Callable
     return read
 
 
+def _failing(error: InputError) -> Callable[[], bytes]:
+    """A reader that raises ``error``: a file found but unreadable fails on its own, as a
+    file, and the files beside it still load."""
+    def read() -> bytes:
+        raise error
+    return read
+
+
 def _walk_zip(display: str, source: bytes | Path, depth: int,
-              found: list[InputFile], skipped: list[Skipped]) -> None:
+              found: list[InputFile], skipped: list[Skipped], *, inside: bool = False) -> None:
+    """The members of a zip. A broken archive raises InputError when it was given by name;
+    found ``inside`` a folder or another zip, it becomes one failing input instead."""
     try:
         zf = zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source)
     except (zipfile.BadZipFile, EOFError, OSError):
-        raise InputError(
+        error = InputError(
             f"{display}: not a readable zip archive (it may be truncated). "
             "Download it again, or unzip it and give the folder."
-        ) from None
+        )
+        if not inside:
+            raise error from None
+        found.append(InputFile(display, display.rsplit("/", 1)[-1], _failing(error)))
+        return
     with zf:
         for info in sorted(zf.infolist(), key=lambda i: i.filename):
             if info.is_dir():
@@ -115,7 +129,7 @@ def _walk_zip(display: str, source: bytes | Path, depth: int,
                     skipped.append(Skipped(inner, f"zip nested more than {MAX_ZIP_DEPTH} deep"))
                 else:
                     _walk_zip(inner, _read_member(zf, info.filename, inner), depth + 1,
-                              found, skipped)
+                              found, skipped, inside=True)
             else:
                 skipped.append(Skipped(inner, "not a CSV file"))
 
@@ -123,7 +137,9 @@ def _walk_zip(display: str, source: bytes | Path, depth: int,
 def find_inputs(paths: Iterable[Path | str]) -> tuple[list[InputFile], list[Skipped]]:
     """Every CSV under ``paths`` in a stable order, and what was passed over and why.
 
-    Raises InputError for a path that does not exist, a broken zip, or a folder with no CSVs.
+    Raises InputError for a path that does not exist or is not a regular file, a broken zip
+    given by name, or a folder with no CSVs; a broken zip inside a folder (or another zip)
+    is one input whose reading fails, so the files beside it still load.
     """
     found: list[InputFile] = []
     skipped: list[Skipped] = []
@@ -133,17 +149,19 @@ def find_inputs(paths: Iterable[Path | str]) -> tuple[list[InputFile], list[Skip
             raise InputError(f"{p}: no such file or folder. Check the path.")
         if p.is_dir():
             before = len(found)
-            for f in sorted(q for q in p.rglob("*") if q.is_file()):
+            for f in sorted(q for q in p.rglob("*") if not q.is_dir()):
                 low = f.name.lower()
                 # hidden files and anything in hidden folders (.git, caches) or __MACOSX,
                 # as inside zips
                 parts = f.relative_to(p).parts
                 if any(part.startswith(".") for part in parts) or "__MACOSX" in parts[:-1]:
                     continue
-                if low.endswith(".csv"):
+                if not f.is_file():  # a pipe, socket or device: reading it could hang
+                    skipped.append(Skipped(str(f), "not a regular file"))
+                elif low.endswith(".csv"):
                     found.append(InputFile(str(f), f.name, _file_reader(f)))
                 elif low.endswith(".zip"):
-                    _walk_zip(str(f), f, 1, found, skipped)
+                    _walk_zip(str(f), f, 1, found, skipped, inside=True)
                 else:
                     skipped.append(Skipped(str(f), "not a CSV file"))
             if len(found) == before:
@@ -151,6 +169,9 @@ def find_inputs(paths: Iterable[Path | str]) -> tuple[list[InputFile], list[Skip
                     f"{p}: no CSV files in this folder (or its sub-folders). Give the folder "
                     "that holds the YYYY-MM folders of a data.police.uk download."
                 )
+        elif not p.is_file():
+            raise InputError(f"{p}: not a regular file (a pipe, socket or device). Give a "
+                             "police.uk CSV, a folder of them or a zip archive.")
         elif p.suffix.lower() == ".zip":
             _walk_zip(str(p), p, 1, found, skipped)
         else:
