@@ -537,3 +537,36 @@ def test_unnamed_file_with_junk_month(store: Store, tmp_path: Path) -> None:
     rec = one_load(ingest(store, [path]))
     assert [r.reason for r in rec.rejects] == ["bad_month", "bad_month"]
     assert rec.rows_loaded == 1 and rec.months == ["2024-01"]
+
+
+def test_a_reader_waits_for_a_writer_and_says_so(tmp_path: Path) -> None:
+    """`commsafe counts` while another process writes: it says it is waiting, then reads
+    what the writer committed; with COMMSAFE_WAIT=0 it gives up at once with the lock
+    message."""
+    path = tmp_path / "busy.duckdb"
+    open_store(path).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time; from commsafe.store import open_store\n"
+         f"s = open_store({str(path)!r})\n"
+         "print('held', flush=True)\n"
+         "time.sleep(3)\n"
+         "s.close()\n"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        env = {**os.environ, "COLUMNS": "200"}
+        env.pop("COMMSAFE_STORE", None)
+        quick = subprocess.run(
+            [*commsafe_cmd(), "counts", "--by", "category", "--store", str(path)],
+            capture_output=True, text=True, timeout=120, env={**env, "COMMSAFE_WAIT": "0"},
+            check=False)
+        assert quick.returncode == 2 and "in use by another process" in quick.stderr
+        waited = subprocess.run(
+            [*commsafe_cmd(), "counts", "--by", "category", "--store", str(path)],
+            capture_output=True, text=True, timeout=120, env=env, check=False)
+    finally:
+        holder.wait(timeout=60)
+        if holder.stdout is not None:
+            holder.stdout.close()
+    assert waited.returncode == 0, waited.stderr
+    assert "waiting for it to finish" in waited.stderr and "Traceback" not in waited.stderr

@@ -43,7 +43,9 @@ class StoreError(CommsafeError):
 
 
 class StoreInUseError(StoreError):
-    pass
+    """The store file is locked by another process (``holder_text`` names it)."""
+
+    holder_text: str = "another process"
 
 
 class NotAStoreError(StoreError):

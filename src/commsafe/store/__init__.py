@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import re
+import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -129,7 +131,44 @@ def _schema_version(con: duckdb.DuckDBPyConnection) -> int:
     return int(rows[0][0]) if rows else 0
 
 
+READER_WAIT_SECONDS = 60.0
+"""How long a reader waits for a writer (an ingest, a build) to let go of the store before
+giving up; ``COMMSAFE_WAIT`` (seconds) changes it, 0 gives up at once. Writers never wait:
+a second writer is told at once who holds the store."""
+
+
+def _reader_wait() -> float:
+    raw = os.environ.get("COMMSAFE_WAIT", "").strip()
+    try:
+        return max(0.0, float(raw)) if raw else READER_WAIT_SECONDS
+    except ValueError:
+        raise StoreError(f"COMMSAFE_WAIT={raw!r}: give a number of seconds (e.g. 60), or "
+                         "unset it.") from None
+
+
 def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """Open the DuckDB file. A reader finding it locked by a writer waits (up to
+    :func:`_reader_wait` seconds, saying so once on standard error) and then sees the state
+    the writer committed; a writer, or a reader whose wait runs out, gets StoreInUseError."""
+    if not read_only:
+        return _connect_once(path, read_only)
+    deadline = time.monotonic() + _reader_wait()
+    said = False
+    while True:
+        try:
+            return _connect_once(path, read_only)
+        except StoreInUseError as exc:
+            if time.monotonic() >= deadline:
+                raise
+            if not said:
+                sys.stderr.write(f"note: {exc.holder_text} is writing to {path}; waiting for "
+                                 "it to finish (COMMSAFE_WAIT sets how long; Ctrl-C stops)\n")
+                sys.stderr.flush()
+                said = True
+            time.sleep(0.25)
+
+
+def _connect_once(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     try:
         return duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:
@@ -137,10 +176,12 @@ def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
         if "lock" in text.lower():
             pid = re.search(r"PID (\d+)", text)
             who = f" (process {pid.group(1)})" if pid else ""
-            raise StoreInUseError(
+            error = StoreInUseError(
                 f"{path}: the store is in use by another process{who}. Wait for it to finish, "
                 "or use another store with --store PATH."
-            ) from None
+            )
+            error.holder_text = f"process {pid.group(1)}" if pid else "another process"
+            raise error from None
         if "not a valid DuckDB database" in text or "database file" in text.lower():
             raise NotAStoreError(
                 f"{path}: this file is not a commsafe store (not a DuckDB database). "
