@@ -541,32 +541,34 @@ def test_unnamed_file_with_junk_month(store: Store, tmp_path: Path) -> None:
 
 def test_a_reader_waits_for_a_writer_and_says_so(tmp_path: Path) -> None:
     """`commsafe counts` while another process writes: it says it is waiting, then reads
-    what the writer committed; with COMMSAFE_WAIT=0 it gives up at once with the lock
-    message."""
+    what the writer committed once the writer lets go; with COMMSAFE_WAIT=0 it gives up at
+    once with the lock message."""
     path = tmp_path / "busy.duckdb"
     open_store(path).close()
-    holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys, time; from commsafe.store import open_store\n"
-         f"s = open_store({str(path)!r})\n"
-         "print('held', flush=True)\n"
-         "time.sleep(3)\n"
-         "s.close()\n"], stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-        env = {**os.environ, "COLUMNS": "200"}
-        env.pop("COMMSAFE_STORE", None)
-        quick = subprocess.run(
-            [*commsafe_cmd(), "counts", "--by", "category", "--store", str(path)],
-            capture_output=True, text=True, timeout=120, env={**env, "COMMSAFE_WAIT": "0"},
-            check=False)
+    env = {**os.environ, "COLUMNS": "200"}
+    env.pop("COMMSAFE_STORE", None)
+    cmd = [*commsafe_cmd(), "counts", "--by", "category", "--store", str(path)]
+    with subprocess.Popen(
+            [sys.executable, "-c",
+             "import sys; from commsafe.store import open_store\n"
+             f"s = open_store({str(path)!r})\n"
+             "print('held', flush=True)\n"
+             "sys.stdin.readline()\n"  # hold the store until told to let go
+             "s.close()\n"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) as holder:
+        assert holder.stdin is not None and holder.stdout is not None
+        assert holder.stdout.readline().strip() == "held"
+        quick = subprocess.run(cmd, capture_output=True, text=True, timeout=120,
+                               env={**env, "COMMSAFE_WAIT": "0"}, check=False)
         assert quick.returncode == 2 and "in use by another process" in quick.stderr
-        waited = subprocess.run(
-            [*commsafe_cmd(), "counts", "--by", "category", "--store", str(path)],
-            capture_output=True, text=True, timeout=120, env=env, check=False)
-    finally:
-        holder.wait(timeout=60)
-        if holder.stdout is not None:
-            holder.stdout.close()
-    assert waited.returncode == 0, waited.stderr
-    assert "waiting for it to finish" in waited.stderr and "Traceback" not in waited.stderr
+        with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, env=env) as reader:
+            assert reader.stderr is not None
+            first = reader.stderr.readline()  # printed while the writer still holds it
+            assert "waiting for it to finish" in first, first
+            assert reader.poll() is None  # still waiting
+            holder.stdin.write("go\n")
+            holder.stdin.flush()
+            _, rest = reader.communicate(timeout=120)
+        assert reader.returncode == 0, rest
+        assert "Traceback" not in first + rest
