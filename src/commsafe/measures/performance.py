@@ -279,8 +279,10 @@ def performance_table(*, store: Store | None = None, counts: CountsTable | None 
         later = compare[1].start if compare else chosen[-1].start
         average = [p for p in chosen if p.start < later]
         if average:
-            notes.append(f"average: of {average[0].label} to {average[-1].label}, over the "
-                         "periods with data; choose with --average")
+            span = (f"{average[0].label} alone" if len(average) == 1
+                    else f"{average[0].label} to {average[-1].label}")
+            notes.append(f"average: of {span}, over the periods with data; choose with "
+                         "--average")
     min_base = spec.min_base
     if min_base is None:
         min_base = DEFAULT_MIN_BASE
