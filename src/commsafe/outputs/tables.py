@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["NO_POPULATION", "XLSX_OPTIONS", "CsvWriter", "csv_rows", "csv_safe",
+__all__ = ["NO_POPULATION", "XLSX_OPTIONS", "CsvWriter", "csv_safe",
            "csv_safe_frame", "csv_unsafe", "csv_writer", "format_cell", "frame_to_csv",
            "mark_missing_rates", "to_csv", "to_markdown", "to_xlsx"]
 
@@ -127,11 +127,6 @@ def csv_safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
             out[c] = out[c].map(csv_safe)
     out.columns = [csv_safe(c) for c in out.columns]
     return out
-
-
-def csv_rows(rows: Iterable[Sequence[object]]) -> list[list[object]]:
-    """Rows for ``csv.writer`` with :func:`csv_safe` applied to every cell."""
-    return [[csv_safe(v) for v in row] for row in rows]
 
 
 class CsvWriter:
