@@ -28,6 +28,7 @@ from commsafe.measures.areas import (
     top_locations,
 )
 from commsafe.reference.areas import find_area
+from commsafe.reference.population import insert_population
 from commsafe.store import Store, open_store
 from commsafe.store.ingest import ingest
 
@@ -104,8 +105,8 @@ def add_reference(st: Store) -> None:
              ("district", "E07000001", "csp", "E22000001"),
              ("district", "E07000002", "csp", "E22000002")]
     con.executemany("INSERT INTO area_links VALUES (?, ?, ?, ?, NULL, 2024, 0)", links)
-    con.executemany("INSERT INTO population VALUES ('lsoa21', ?, 2021, 'persons', 'all', 0, "
-                    "NULL, ?, 'census2021', 0)", [(A, 1000), (B, 1500), (C, 500), (D, 800)])
+    insert_population(con, [("lsoa21", c, 2021, "persons", "all", 0, None, p, "census2021", 0)
+                    for c, p in [(A, 1000), (B, 1500), (C, 500), (D, 800)]])
 
 
 @pytest.fixture

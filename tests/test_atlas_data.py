@@ -13,6 +13,7 @@ from commsafe.atlas.page import validate_payload
 from commsafe.disclosure import DisclosureRules
 from commsafe.periods import calendar_year
 from commsafe.reference.areas import Area
+from commsafe.reference.population import insert_population
 from commsafe.store import Store
 
 LEEDS = Area("district", "E08000035", "Leeds")
@@ -28,8 +29,8 @@ def fill(store: Store) -> None:
         con.execute("INSERT INTO areas VALUES ('lsoa11', ?, ?, 2011, 0)", [code, name])
         con.execute("INSERT INTO area_links VALUES ('lsoa11', ?, 'district', 'E08000035', "
                     "NULL, 2011, 0)", [code])
-        con.execute("INSERT INTO population VALUES ('lsoa11', ?, 2011, 'persons', 'all', 0, "
-                    "NULL, ?, 'census2011', 0)", [code, pop])
+        insert_population(con, [("lsoa11", code, 2011, "persons", "all", 0, None, pop,
+                                 "census2011", 0)])
         square = shapely.box(x, y, x + 0.01, y + 0.01)
         con.execute("INSERT INTO boundaries VALUES ('lsoa11', ?, ?, 2011, ?, ?, ?, ?, ?, 0)",
                     [code, name, shapely.to_wkb(square), *square.bounds])

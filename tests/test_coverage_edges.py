@@ -17,6 +17,7 @@ from commsafe.measures.areas import coverage
 from commsafe.measures.indicators import AreaMonthly
 from commsafe.periods import calendar_year, month_range
 from commsafe.reference.areas import Area
+from commsafe.reference.population import insert_population
 from commsafe.report.assemble import assemble
 from commsafe.report.model import Paragraph, Table
 from commsafe.report.publish import Publisher
@@ -40,8 +41,8 @@ def fill(store: Store, *, gaps: dict[str, set[date]], population: bool = True) -
         con.execute("INSERT INTO area_links VALUES ('lsoa11', ?, 'district', 'E08000035', "
                     "NULL, 2011, 0)", [code])
         if population:
-            con.execute("INSERT INTO population VALUES ('lsoa11', ?, 2011, 'persons', 'all', "
-                        "0, NULL, ?, 'census2011', 0)", [code, pop])
+            insert_population(con, [("lsoa11", code, 2011, "persons", "all", 0, None, pop,
+                                     "census2011", 0)])
         square = shapely.box(x, y, x + 0.01, y + 0.01)
         con.execute("INSERT INTO boundaries VALUES ('lsoa11', ?, ?, 2011, ?, ?, ?, ?, ?, 0)",
                     [code, name, shapely.to_wkb(square), *square.bounds])

@@ -30,6 +30,7 @@ from commsafe.measures.context import (
     recorded_context_table,
 )
 from commsafe.measures.performance import PerformanceSpec, performance_table
+from commsafe.reference.population import insert_population
 from commsafe.sources.home_office import (
     csp_counts,
     csp_key,
@@ -328,8 +329,8 @@ def _store(path: Path) -> Store:
         pops.append((lsoa, pop))
     con.executemany("INSERT INTO areas VALUES (?, ?, ?, 2024, 0)", areas)
     con.executemany("INSERT INTO area_links VALUES (?, ?, ?, ?, NULL, 2024, 0)", links)
-    con.executemany("INSERT INTO population VALUES ('lsoa21', ?, 2021, 'persons', 'all', 0, "
-                    "NULL, ?, 'census2021', 0)", pops)
+    insert_population(con, [("lsoa21", c, 2021, "persons", "all", 0, None, p, "census2021", 0)
+                    for c, p in pops])
     return st
 
 

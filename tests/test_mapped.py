@@ -10,6 +10,7 @@ import pytest
 
 from commsafe.errors import FileFormatError, InputError
 from commsafe.measures.crosstab import crosstab_shares
+from commsafe.reference.population import insert_population
 from commsafe.sources.mapped import KINDS, load_dataset, read_mapping
 from commsafe.store import Store, open_store
 from commsafe.store.loads import LoadRecord
@@ -80,8 +81,8 @@ def _mini_reference(store: Store) -> None:
     links += [("lsoa21", c, "district", "E07000001")
               for c in ("E01000001", "E01000002", "E01000003")]
     con.executemany("INSERT INTO area_links VALUES (?, ?, ?, ?, NULL, 2024, 0)", links)
-    con.executemany("INSERT INTO population VALUES ('lsoa21', ?, 2021, 'persons', 'all', 0, "
-                    "NULL, ?, 'census2021', 0)", [("E01000001", 1000), ("E01000002", 1500)])
+    insert_population(con, [("lsoa21", c, 2021, "persons", "all", 0, None, p, "census2021", 0)
+                    for c, p in [("E01000001", 1000), ("E01000002", 1500)]])
 
 
 def _no_secret(store: Store) -> None:

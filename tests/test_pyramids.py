@@ -21,6 +21,7 @@ from commsafe.profiles.pyramids import (
     population_bands,
     pyramid,
 )
+from commsafe.reference.population import insert_population
 from commsafe.store import open_store
 
 TITLE = "Victims of violence by age and sex, Testshire, 2024"
@@ -137,9 +138,8 @@ def test_rates_with_a_hand_made_population() -> None:
 
 def _population_row(con: object, code: str, sex: str, band: str, start: int | None,
                     stop: int | None, people: float) -> None:
-    con.execute(  # type: ignore[attr-defined]
-        "INSERT INTO population VALUES ('lad', ?, 2024, ?, ?, ?, ?, ?, 'mid2024', 1)",
-        [code, sex, band, start, stop, people])
+    insert_population(con,  # type: ignore[arg-type]
+                      [("lad", code, 2024, sex, band, start, stop, people, "mid2024", 1)])
 
 
 def test_population_bands_from_single_years(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from commsafe.cli import main
 from commsafe.measures.intervals import poisson_ci
 from commsafe.measures.rates import RATE_COLUMNS, rates_table
 from commsafe.reference.areas import area_population, find_area
+from commsafe.reference.population import insert_population
 from commsafe.store import Store, open_store
 from commsafe.store.ingest import ingest
 
@@ -40,8 +41,8 @@ def small(tmp_path: Path) -> Iterator[Store]:
     links += [("lsoa21", c, "district", "E07000001")
               for c in ("E01000001", "E01000002", "E01000003")]
     con.executemany("INSERT INTO area_links VALUES (?, ?, ?, ?, NULL, 2024, 0)", links)
-    con.executemany("INSERT INTO population VALUES ('lsoa21', ?, 2021, 'persons', 'all', 0, "
-                    "NULL, ?, 'census2021', 0)", [("E01000001", 1000), ("E01000002", 1500)])
+    insert_population(con, [("lsoa21", c, 2021, "persons", "all", 0, None, p, "census2021", 0)
+                    for c, p in [("E01000001", 1000), ("E01000002", 1500)]])
     rows = ([("E01000001", "Burglary")] * 20 + [("E01000002", "Burglary")] * 5
             + [("E01000003", "Drugs")] * 3 + [("E01000001", "Anti-social behaviour")] * 7)
     body = "".join(f"{'' if cat.startswith('Anti') else f'id{i}'},2024-05,T,T,0.1,52.1,"

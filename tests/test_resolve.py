@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import shapely
 
+from commsafe.reference.population import insert_population
 from commsafe.store import Store, open_store
 from commsafe.store.ingest import ingest
 
@@ -54,8 +55,8 @@ def geo_store(tmp_path: Path) -> Store:
         "INSERT INTO boundaries VALUES ('lsoa21', ?, NULL, 2021, ?, NULL, NULL, NULL, NULL, 0)",
         bounds)
     # B21 is the more populous half of the split
-    con.executemany("INSERT INTO population VALUES ('lsoa21', ?, 2021, 'persons', 'all', 0, "
-                    "NULL, ?, 'test', 0)", [("E01000021", 1000), ("E01000022", 2500)])
+    insert_population(con, [("lsoa21", c, 2021, "persons", "all", 0, None, p, "test", 0)
+                    for c, p in [("E01000021", 1000), ("E01000022", 2500)]])
     yield st
     st.close()
 

@@ -11,6 +11,7 @@ import pytest
 from commsafe.errors import ReferenceDataError
 from commsafe.measures.crosstab import crosstab_shares
 from commsafe.profiles.cardiff import premises_scores
+from commsafe.reference.population import insert_population
 from commsafe.sources.mapped import KINDS, load_dataset
 from commsafe.sources.synthetic import SAMPLE_KINDS, write_partner_samples
 from commsafe.store import Store
@@ -34,8 +35,8 @@ def _mini_reference(store: Store) -> None:
     links += [("lsoa21", c, "district", "E07000001")
               for c in ("E01000001", "E01000002", "E01000003")]
     con.executemany("INSERT INTO area_links VALUES (?, ?, ?, ?, NULL, 2024, 0)", links)
-    con.executemany("INSERT INTO population VALUES ('lsoa21', ?, 2021, 'persons', 'all', 0, "
-                    "NULL, ?, 'census2021', 0)", [("E01000001", 1000), ("E01000002", 1500)])
+    insert_population(con, [("lsoa21", c, 2021, "persons", "all", 0, None, p, "census2021", 0)
+                            for c, p in (("E01000001", 1000), ("E01000002", 1500))])
 
 
 def nrm_crosstab(store: Store, dataset: str) -> dict[str, str]:
@@ -198,8 +199,8 @@ def test_samples_for_an_area_with_2011_lsoas_and_no_wards(store: Store, tmp_path
         ("district", "E08000035", "Leeds")])
     con.executemany("INSERT INTO area_links VALUES (?, ?, 'district', 'E08000035', NULL, 2011, 0)",
                     [("lsoa11", "E01000101"), ("lsoa11", "E01000102")])
-    con.executemany("INSERT INTO population VALUES ('lsoa11', ?, 2011, 'persons', 'all', 0, "
-                    "NULL, ?, 'census2011', 0)", [("E01000101", 1500), ("E01000102", 1700)])
+    insert_population(con, [("lsoa11", c, 2011, "persons", "all", 0, None, p, "census2011", 0)
+                            for c, p in (("E01000101", 1500), ("E01000102", 1700))])
     paths = write_partner_samples(con, tmp_path / "s", area_code="E08000035", seed=3)
     csvs = [p for p in paths if p.suffix == ".csv"]
     assert len(csvs) == 10

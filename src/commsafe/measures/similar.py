@@ -48,7 +48,7 @@ import pandas as pd
 from commsafe import hierarchy, periods
 from commsafe.errors import InputError, ReferenceDataError
 from commsafe.reference.areas import find_area, nearest_year
-from commsafe.store import Store
+from commsafe.store import Store, shapes
 
 __all__ = [
     "DEFAULT_SIZE",
@@ -192,14 +192,14 @@ _CSP_SQL = f"""
 """
 
 
-def _hectares(wkb: Sequence[bytes]) -> np.ndarray:
-    """Areas in hectares of WKB geometries in EPSG:4326, measured in EPSG:27700."""
+def _hectares(stored: Sequence[bytes]) -> np.ndarray:
+    """Areas in hectares of stored boundary shapes (EPSG:4326), measured in EPSG:27700."""
     import shapely
     from pyproj import Transformer
 
-    if not len(wkb):
+    if not len(stored):
         return np.empty(0, dtype=np.float64)
-    geoms = shapely.from_wkb(np.asarray(list(wkb), dtype=object))
+    geoms = shapes.decode(stored)
     to_bng = Transformer.from_crs("EPSG:4326", _BNG, always_xy=True)
     projected = shapely.transform(geoms, lambda xy: np.column_stack(
         to_bng.transform(xy[:, 0], xy[:, 1])))

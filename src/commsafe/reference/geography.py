@@ -59,6 +59,7 @@ import pyarrow as pa
 
 from commsafe.errors import FileFormatError, where
 from commsafe.sources.files import csv_line
+from commsafe.store import shapes
 from commsafe.store.loads import Reject
 
 __all__ = [
@@ -727,7 +728,6 @@ def _run_boundaries(con: duckdb.DuckDBPyConnection, load_id: int, src: SourceFil
     kept_names = [next((str(names[j]).strip() for j in parts[c]
                         if names[j] is not None and str(names[j]).strip()), None)
                   for c in kept_codes]
-    kept_wkb = [wkb[i] for i in first]
     b = bounds[np.asarray(first, dtype=np.int64)] if first else np.empty((0, 4))
     final = geoms[np.asarray(first, dtype=np.int64)] if first else np.empty(0, dtype=object)
     combined = 0
@@ -736,11 +736,10 @@ def _run_boundaries(con: duckdb.DuckDBPyConnection, load_id: int, src: SourceFil
             combined += 1
             g = shapely.union_all(geoms[np.asarray(parts[c], dtype=np.int64)])
             final[k] = g
-            kept_wkb[k] = shapely.to_wkb(g)
             b[k] = shapely.bounds(g)
     staged = pa.table([
         [area_type] * len(kept_codes), kept_codes, kept_names, [vintage] * len(kept_codes),
-        pa.array(kept_wkb, pa.binary()), b[:, 0], b[:, 1], b[:, 2], b[:, 3],
+        pa.array(shapes.encode(final), pa.binary()), b[:, 0], b[:, 1], b[:, 2], b[:, 3],
         [load_id] * len(kept_codes)], schema=_BOUNDARY_SCHEMA)
     merge(con, "boundaries", staged, ("area_type", "area_code"),
           "area_name = s.area_name, vintage = s.vintage, geometry = s.geometry, "

@@ -54,14 +54,15 @@ from commsafe.reference.geography import (
     SourceFile,
     check_code,
     csv_rows,
-    merge,
     parse_area_column,
     raw_line,
     reject_short_row,
 )
+from commsafe.store.population import store_long
 
 __all__ = [
     "POPULATION_FORMATS",
+    "insert_population",
     "normalise_sex",
     "parse_age_band",
     "parse_number",
@@ -231,9 +232,50 @@ _POP_SCHEMA = pa.schema([("area_type", pa.string()), ("area_code", pa.string()),
                          ("age_from", pa.int16()), ("age_to", pa.int16()),
                          ("population", pa.float64()), ("source", pa.string()),
                          ("load_id", pa.int64())])
-_POP_SET = ("age_from = s.age_from, age_to = s.age_to, population = s.population, "
-            "source = s.source, load_id = s.load_id")
 _POP_KEYS = ("area_type", "area_code", "year", "sex", "age_band")
+
+
+def insert_population(con: duckdb.DuckDBPyConnection,
+                      rows: Sequence[Sequence[object]]) -> None:
+    """Store population rows given as tuples in the ``population`` view's column order
+    (area_type, area_code, year, sex, age_band, age_from, age_to, population, source, load_id),
+    replacing rows of the same key: what ``INSERT INTO population`` did before the view."""
+    columns: list[Sequence[object]] = [[r[j] for r in rows] for j in range(len(_POP_SCHEMA))]
+    write_population(con, pa.table([pa.array(list(c), f.type) for c, f in
+                                    zip(columns, _POP_SCHEMA, strict=True)],
+                                   schema=_POP_SCHEMA))
+
+
+def write_population(con: duckdb.DuckDBPyConnection, staged: pa.Table, *,
+                     scope: str | None = None, keys_unique: bool = False) -> None:
+    """Store long population rows (``_POP_SCHEMA``: one per area, year, sex and age band).
+
+    A staged row replaces the stored one of the same key; other stored bands of the same area,
+    year and sex stay. The store keeps them wide (:mod:`commsafe.store.population`); the
+    ``population`` view gives the long rows back. ``scope`` is an SQL condition on ``t``
+    (area_type, year, sex) that every affected stored row meets: when none does, nothing needs
+    merging. ``keys_unique`` as for :func:`commsafe.reference.geography.merge`.
+    """
+    if staged.num_rows == 0:
+        return
+    con.register("_pop_in", staged)
+    try:
+        if not keys_unique:
+            distinct = con.execute(
+                f"SELECT count(*) FROM (SELECT DISTINCT {', '.join(_POP_KEYS)} FROM _pop_in)"
+            ).fetchall()[0][0]
+            if distinct != staged.num_rows:
+                raise AssertionError(
+                    f"population: {staged.num_rows - distinct:,} staged rows repeat a key; the "
+                    "reader should have rejected them")
+        existing = True
+        if scope is not None:
+            existing = bool(con.execute(
+                f"SELECT EXISTS (SELECT 1 FROM population_rows AS t WHERE {scope})"
+            ).fetchall()[0][0])
+        store_long(con, "_pop_in", merge=existing)
+    finally:
+        con.unregister("_pop_in")
 
 
 def _plan(title: str, spec: _Columns, year: int | None, source: str) -> Plan:
@@ -326,7 +368,7 @@ def _run_rows(con: duckdb.DuckDBPyConnection, load_id: int, src: SourceFile, spe
         [k[2] for k in keys], [k[3] for k in keys], [kept[k][1] for k in keys],
         [kept[k][2] for k in keys], [kept[k][0] for k in keys], [kept[k][3] for k in keys],
         [load_id] * len(keys)], schema=_POP_SCHEMA)
-    merge(con, "population", staged, _POP_KEYS, _POP_SET)
+    write_population(con, staged)
     if out.rows_read == 0:
         out.notes.append("header only: no data rows (nothing is wrong)")
     years = sorted({k[1] for k in keys})
@@ -443,34 +485,6 @@ def _read_rows(src: SourceFile, out: Outcome, area_type: str, code_idx: int,
     return codes, np.array(values, dtype=np.float64).reshape(len(codes), len(value_idx))
 
 
-AREAS_PER_BLOCK = 122_880 // 92
-"""Areas per block of stored population rows: a DuckDB row group (122,880 rows) holds one
-block of a mid-year file (areas × 92 age bands)."""
-
-
-def stored_order(codes: Sequence[str], k: int) -> tuple[np.ndarray, np.ndarray]:
-    """(area index, band index) of each row of an areas × ``k`` bands table, in stored order.
-
-    Areas are taken in code order, in blocks of :data:`AREAS_PER_BLOCK`; within a block, band
-    by band. So a row group holds a narrow range of codes (its zone map skips it for other
-    areas, and its dictionary of codes is small) while each column is long runs of one age band
-    and populations of similar size: about 40% smaller than area by area, which repeats all 92
-    band labels and alternates large totals with small single years (see docs/store.md).
-    """
-    n = len(codes)
-    by_code = np.argsort(np.asarray(codes, dtype=object), kind="stable").astype(np.int64)
-    area_parts: list[np.ndarray] = []
-    band_parts: list[np.ndarray] = []
-    bands = np.arange(k, dtype=np.int64)
-    for start in range(0, n, AREAS_PER_BLOCK):
-        block = by_code[start:start + AREAS_PER_BLOCK]
-        area_parts.append(np.tile(block, k))
-        band_parts.append(np.repeat(bands, len(block)))
-    if not area_parts:
-        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-    return np.concatenate(area_parts), np.concatenate(band_parts)
-
-
 def _run_midyear(con: duckdb.DuckDBPyConnection, load_id: int, src: SourceFile, area_type: str,
                  code_idx: int, total_idx: int, ages: list[tuple[int, str, int, int | None]],
                  year: int, *, fast: bool = True) -> Outcome:
@@ -489,7 +503,8 @@ def _run_midyear(con: duckdb.DuckDBPyConnection, load_id: int, src: SourceFile, 
     bands = ["all"] + [a[1] for a in ages]
     froms = np.array([0] + [a[2] for a in ages], dtype=np.int16)
     tos = np.array([-1] + [-1 if a[3] is None else a[3] for a in ages], dtype=np.int16)
-    area_idx, band_idx = stored_order(codes, k)
+    area_idx = np.repeat(np.arange(n_areas, dtype=np.int64), k)  # area by area
+    band_idx = np.tile(np.arange(k, dtype=np.int64), n_areas)
     tos_all = tos[band_idx]
     staged = pa.table([
         _const(area_type, total, pa.string()),
@@ -503,9 +518,9 @@ def _run_midyear(con: duckdb.DuckDBPyConnection, load_id: int, src: SourceFile, 
         _const(f"mid{year}", total, pa.string()),
         _const(load_id, total, pa.int64())], schema=_POP_SCHEMA)
     # keys are unique: codes are distinct (both readers) and so are the header's age bands
-    merge(con, "population", staged, _POP_KEYS, _POP_SET,
-          scope=f"t.area_type = '{area_type}' AND t.year = {int(year)} AND t.sex = 'persons'",
-          keys_unique=True)
+    write_population(con, staged, keys_unique=True,
+                     scope=f"t.area_type = '{area_type}' AND t.year = {int(year)} "
+                     "AND t.sex = 'persons'")
     if out.rows_read == 0:
         out.notes.append("header only: no data rows (nothing is wrong)")
     out.notes.append(f"population rows: {total:,} ({area_type}, {year}, persons, all + "

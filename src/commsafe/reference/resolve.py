@@ -37,6 +37,8 @@ import numpy as np
 import pyarrow as pa
 import shapely
 
+from commsafe.store import shapes
+
 __all__ = ["RESOLVED_COLUMNS", "PointIndex", "ResolveCache", "has_reference", "resolve_events",
            "resolve_rows"]
 
@@ -59,10 +61,10 @@ class PointIndex:
 
     @classmethod
     def from_table(cls, tbl: pa.Table) -> PointIndex | None:
-        """From an Arrow table of ``area_code`` and WKB ``geometry`` (None when empty)."""
+        """From an Arrow table of ``area_code`` and stored ``geometry`` (None when empty)."""
         if tbl.num_rows == 0:
             return None
-        geoms = shapely.from_wkb(np.asarray(tbl.column("geometry").to_pylist(), dtype=object))
+        geoms = shapes.decode(tbl.column("geometry").to_pylist())
         return cls(np.asarray(tbl.column("area_code").to_pylist(), dtype=object),
                    shapely.STRtree(geoms), geoms)
 

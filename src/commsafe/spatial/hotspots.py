@@ -72,6 +72,7 @@ from commsafe.spatial.grid import (
     to_bng,
     to_lonlat,
 )
+from commsafe.store import shapes
 
 __all__ = [
     "AREA_COLUMNS",
@@ -678,7 +679,7 @@ def store_polygons(con: Any, area_type: str,
         raise ReferenceDataError(
             f"none of the {len(wanted):,} {area_type} areas asked for has a boundary in the "
             f"store (e.g. {wanted[0]}): load {file} with 'commsafe reference load'")
-    geoms = shapely.from_wkb(np.asarray(tbl.column("geometry").to_pylist(), dtype=object))
+    geoms = shapes.decode(tbl.column("geometry").to_pylist())
     gdf = gpd.GeoDataFrame({"area_code": tbl.column("area_code").to_pylist(),
                             "area_name": tbl.column("area_name").to_pylist()},
                            geometry=list(geoms), crs=WGS84)

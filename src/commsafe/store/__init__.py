@@ -19,9 +19,11 @@ from importlib import resources
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from commsafe import __version__
 from commsafe.errors import NotAStoreError, SchemaVersionError, StoreError, StoreInUseError
+from commsafe.store.population import store_long
 
 __all__ = [
     "DEFAULT_STORE",
@@ -49,9 +51,35 @@ def _migrations() -> list[tuple[int, str]]:
 
 SCHEMA_VERSION = max(v for v, _ in _migrations())
 
-COMPACTING_MIGRATION = 3
-"""Migration 003 drops the primary-key indexes of the reference tables; a store brought past it
-is rewritten into a new file (:func:`compact_store`) so that the file actually shrinks."""
+COMPACTING_MIGRATIONS = frozenset({3, 5})
+"""Migrations that free most of a store's blocks (003 drops the reference tables' primary-key
+indexes, 005 repacks population and boundaries); a store brought past one is rewritten into a
+new file (:func:`compact_store`) so that the file actually shrinks."""
+
+
+def _migrate_5(con: duckdb.DuckDBPyConnection) -> None:
+    """Python step of migration 005: pack the long population rows, re-encode WKB boundaries."""
+    from commsafe.store import shapes  # shapely: imported only by the stores that need it
+
+    store_long(con, "_v4_population", merge=False)
+    con.execute("DROP TABLE _v4_population")
+    tbl = con.sql("SELECT area_type, area_code, geometry FROM boundaries").to_arrow_table()
+    if tbl.num_rows:
+        stored = tbl.column("geometry").to_pylist()
+        staged = pa.table({"area_type": tbl.column("area_type"),
+                           "area_code": tbl.column("area_code"),
+                           "geometry": pa.array(shapes.encode(shapes.decode(stored)),
+                                                pa.binary())})
+        con.register("_v5_shapes", staged)
+        try:
+            con.execute("""UPDATE boundaries AS t SET geometry = s.geometry FROM _v5_shapes AS s
+                           WHERE t.area_type = s.area_type AND t.area_code = s.area_code""")
+        finally:
+            con.unregister("_v5_shapes")
+
+
+_PYTHON_STEPS = {5: _migrate_5}
+"""Steps of a migration that SQL cannot do, run after its SQL in the same transaction."""
 
 REFERENCE_KEYS: dict[str, tuple[str, ...]] = {
     "areas": ("area_type", "area_code"),
@@ -237,7 +265,8 @@ def open_store(path: Path | str | None = None, *, read_only: bool = False,
                 con = _connect(p, read_only=True)
             else:
                 _migrate(con, version)
-                if 0 < version < COMPACTING_MIGRATION <= SCHEMA_VERSION:
+                if version > 0 and any(version < m <= SCHEMA_VERSION
+                                       for m in COMPACTING_MIGRATIONS):
                     con = compact_store(con, p)
     except BaseException:
         con.close()
@@ -319,6 +348,8 @@ def _migrate(con: duckdb.DuckDBPyConnection, current: int) -> None:
             con.execute("BEGIN TRANSACTION")
             try:
                 con.execute(sql)
+                if version in _PYTHON_STEPS:
+                    _PYTHON_STEPS[version](con)
                 con.execute(
                     "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(version)]
                 )
