@@ -131,3 +131,22 @@ def test_duplicate_ids_name_both_lines(tmp_path: Path) -> None:
                     encoding="utf-8")
     with pytest.raises(InputError, match="line 3, column id: 'a' is also on line 2"):
         read_findings_file(path)
+
+
+def test_names_with_bidi_controls_are_isolated_in_sentences() -> None:
+    from commsafe.findings import and_list, name_text
+
+    rlo = "\u202edraw eerht"
+    assert name_text("Castle") == "Castle"  # ordinary names are untouched
+    assert name_text(rlo) == "\u2068" + rlo + "\u2069"
+    assert and_list(["Castle", rlo]) == "Castle and \u2068" + rlo + "\u2069"
+
+
+def test_the_countywide_sentence_for_a_force_of_one_partnership() -> None:
+    from commsafe.findings import countywide_sentence
+
+    one = countywide_sentence("Testshire", 1, "2024")
+    assert "the only partnership of its police force" in one and "other 0" not in one
+    assert "rank" not in one
+    assert "the other partnership of its" in countywide_sentence("A", 2, "2024")
+    assert "the other 5 partnerships" in countywide_sentence("A", 6, "2024")

@@ -25,9 +25,11 @@ __all__ = [
     "and_list",
     "apply_analyst_findings",
     "change_sentence",
+    "countywide_sentence",
     "findings_file_text",
     "indefinite_article",
     "indicator_detail",
+    "name_text",
     "p_text",
     "rank_findings",
     "read_findings_file",
@@ -187,9 +189,23 @@ _LEVEL_WORDS = {
 }
 
 
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def name_text(name: object) -> str:
+    """A name as it goes into a sentence: one holding bidirectional control characters (a
+    right-to-left override, say) is wrapped in a first-strong isolate (U+2068 … U+2069), so
+    whatever it opens ends with it and cannot reverse the words after it; any other name is
+    returned as it is."""
+    text = str(name)
+    if _BIDI_CONTROLS.isdisjoint(text):
+        return text
+    return "\u2068" + text + "\u2069"
+
+
 def and_list(names: Sequence[str]) -> str:
-    """'A', 'A and B', 'A, B and C'."""
-    items = [str(n) for n in names]
+    """'A', 'A and B', 'A, B and C' (each name through :func:`name_text`)."""
+    items = [name_text(n) for n in names]
     if len(items) <= 1:
         return "".join(items)
     return ", ".join(items[:-1]) + " and " + items[-1]
@@ -246,7 +262,7 @@ def top_areas_sentence(frame: Any, *, measure: str = "annual average",
     if len(rows) <= n or rows[n][0] != rows[n - 1][0]:
         chosen = [name for _, name in rows[:n]]
         if len(chosen) == 1:
-            return f"The {one} with the highest {what} was {chosen[0]}."
+            return f"The {one} with the highest {what} was {name_text(chosen[0])}."
         return f"The {many} with the highest {what} were {and_list(chosen)}."
     cut = rows[n - 1][0]
     above = [name for v, name in rows if v > cut]
@@ -257,7 +273,7 @@ def top_areas_sentence(frame: Any, *, measure: str = "annual average",
     if not above:
         return (f"{len(tied)} {many} tied for the highest {what}, with {on}"
                 + (f": {tied_text}." if len(tied) <= 8 else "."))
-    head = (f"The {one} with the highest {what} was {above[0]}" if len(above) == 1
+    head = (f"The {one} with the highest {what} was {name_text(above[0])}" if len(above) == 1
             else f"The {many} with the highest {what} were {and_list(above)}")
     return f"{head}, followed by {tied_text}, tied on {on}."
 
@@ -345,6 +361,7 @@ def change_sentence(name: str, before: int, after: int, *, pct: int | None,
     ``min_base`` no percentage is given. The
     average is of ``average_years`` periods of ``unit`` ("year", or e.g. "quarter").
     """
+    name = name_text(name)
     if after == before:
         head = f"{name} was unchanged ({format_number(after)})"
     else:
@@ -396,6 +413,21 @@ RANKING_RULE = (
     "weights are set, the type's weight over the average weight of the area's crimes); then "
     "new hotspots. At most 8 are in the summary; the rest stay in their chapters.")
 MAX_KEY_FINDINGS = 8
+
+
+def countywide_sentence(name: str, partnerships: int, period: str) -> str:
+    """What the countywide view table beside it shows, for a force of ``partnerships`` CSPs."""
+    name = name_text(name)
+    if partnerships <= 1:
+        return (f"How {name}, the only partnership of its police force, compares with the force "
+                f"area as a whole in {period}: rate per 1,000 residents, and where it lies on "
+                "a funnel plot of rates against population (95% and 99.8% control limits).")
+    others = "other partnership" if partnerships == 2 else \
+        f"other {partnerships - 1} partnerships"
+    return (f"How {name} compares with the {others} of its police force and with the "
+            f"force area as a whole, in {period}: rate per 1,000 residents, rank among the "
+            f"{partnerships} (1 = highest rate) and where it lies on a funnel plot of rates "
+            "against population (95% and 99.8% control limits).")
 
 
 def change_score(before: int, after: int, p_value: float, harm: float = 1.0) -> float:

@@ -37,6 +37,7 @@ from commsafe.findings import (
     and_list,
     change_score,
     change_sentence,
+    countywide_sentence,
     indicator_detail,
     rank_findings,
     subject_for,
@@ -456,11 +457,7 @@ def _partnership_view(ctx: _Context, sec: Section, frame: pd.DataFrame, name: st
                        on="category", suffixes=("", "_force"), how="left")
     shown = shown[["category", "count", "rate_per_1000", "rate_per_1000_force", "rank",
                    "funnel"]]
-    sec.add(Paragraph(f"How {ctx.area.name} compares with the other {peers - 1} "
-                      "partnerships of its police force and with the force area as a whole, "
-                      f"in {period}: rate per 1,000 residents, rank among the "
-                      f"{peers} (1 = highest rate) and where it lies on a funnel plot of "
-                      "rates against population (95% and 99.8% control limits)."))
+    sec.add(Paragraph(countywide_sentence(ctx.area.name, peers, period)))
     sec.add(ctx.pub.table(
         name, shown.reset_index(drop=True),
         title=f"{ctx.area.name} in the countywide view, {period}",

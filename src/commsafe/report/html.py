@@ -171,11 +171,29 @@ def _block_class(table: Table) -> str:
     return " ".join(classes)
 
 
+_UNBROKEN = re.compile(r"[^\s/\-]{60,}")
+"""A run of 60+ characters with no space, slash or hyphen (where a line may break anyway): no
+word, number, code or slug is this long, but a name can be (hostile data, a paste gone wrong),
+and a printed page cannot wrap it."""
+
+
+def _breakable(value: object) -> object:
+    """Every value a template prints, before escaping: a zero-width space after every 30
+    characters of an over-long run, so the PDF can wrap it instead of running off the page.
+    Links, paths and slugs have slashes or hyphens, so they are left as they are."""
+    if isinstance(value, str) and not isinstance(value, Markup) and _UNBROKEN.search(value):
+        return _UNBROKEN.sub(
+            lambda m: "\u200b".join(m.group(0)[i:i + 30]
+                                     for i in range(0, len(m.group(0)), 30)), value)
+    return value
+
+
 @lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("commsafe.report", "templates"),
         autoescape=True,
+        finalize=_breakable,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
