@@ -415,7 +415,7 @@ RANKING_RULE = (
 MAX_KEY_FINDINGS = 8
 
 
-def countywide_sentence(name: str, partnerships: int, period: str) -> str:
+def countywide_sentence(name: object, partnerships: int, period: str) -> str:
     """What the countywide view table beside it shows, for a force of ``partnerships`` CSPs."""
     name = name_text(name)
     if partnerships <= 1:

@@ -93,7 +93,8 @@ def encode(geoms: Sequence[object] | np.ndarray) -> list[bytes]:
         # reproduce exactly find their own below, or are kept as WKB
         k = _decimals(coords)
         q = np.round(coords * 10.0 ** (k or 0)).astype(np.int64)
-        exact = _identical(q / 10.0 ** (k or 0), coords).all(axis=1) if k is not None else None
+        exact: np.ndarray | None = (np.asarray(_identical(q / 10.0 ** k, coords).all(axis=1))
+                                    if k is not None else None)
         zigzag = _zigzag_steps(q)
         for n, i in enumerate(idx):
             p0, p1 = int(poly_off[n]), int(poly_off[n + 1])
