@@ -14,7 +14,7 @@ DEBS   := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
           chromium
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test bench lint install clean sysdeps
+.PHONY: demo test bench lint install clean sysdeps fuzz
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -77,12 +77,17 @@ test: install
 	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest -n 2 --dist loadfile
 
+## Fuzz every reader with 10,000 generated hostile files (docs/fuzz.md); FUZZ_ARGS to vary.
+FUZZ_ARGS ?= --cases 10000 --seed 0 --jobs 2
+fuzz: install
+	$(PY) tests/fuzz/run.py $(FUZZ_ARGS)
+
 bench: install
 	$(PY) benchmarks/bench_ingest.py --data $(SHARED)/police-uk --out docs/benchmarks.md
 	$(PY) benchmarks/bench_performance.py --data $(SHARED)/police-uk --out docs/benchmarks-measures.md
 	$(PY) benchmarks/bench_spatial.py --data $(SHARED) --out docs/benchmarks-spatial.md
 	$(PY) benchmarks/bench_build.py --data $(SHARED) --out docs/benchmarks.md
-	$(PY) benchmarks/bench_store.py $(SHARED)/geography $(SHARED)/population --out docs/benchmarks-store.md
+	$(PY) benchmarks/bench_store.py $(SHARED)/geography $(SHARED)/population --police $(SHARED)/police-uk --out docs/benchmarks-store.md
 	$(PY) benchmarks/bench_national.py --data $(SHARED) --rows 600000 --out docs/benchmarks-national.md
 	$(PY) benchmarks/bench_national.py --data $(SHARED) --rows 2000000 --out docs/benchmarks-national.md
 	$(PY) benchmarks/bench_national.py --data $(SHARED) --rows 6000000 --out docs/benchmarks-national.md

@@ -27,8 +27,9 @@ def build(
 ) -> None:
     """Build the assessment the spec describes: load what is new, compute every measure, and
     write assessment.html, .pdf and .docx, tables.xlsx, data/*.csv, figures (PNG and SVG),
-    manifest.json and changes-since-last-build.md into OUT/<assessment-id>/. A failed build
-    leaves the previous outputs in place."""
+    manifest.json and changes-since-last-build.md into OUT/<assessment-id>/. A failed or
+    killed build leaves the previous outputs in place (the new ones are written into a hidden
+    folder beside them and swapped in at the end)."""
     from commsafe.report.build import STAGES
     from commsafe.report.build import build as run_build
 

@@ -627,7 +627,9 @@ def _read_features(path: Path, code_prop: str, name_prop: str | None
             codes = table.column(code_prop).to_pylist()
             names = table.column(name_prop).to_pylist() if name_prop else [None] * len(codes)
             wkb = table.column(gcol).to_numpy(zero_copy_only=False)
-            return codes, names, shapely.from_wkb(wkb), meta.get("crs")
+            # a geometry GEOS cannot build (a ring not closed) becomes None: a bad_geometry
+            # reject naming the feature, like a missing geometry
+            return codes, names, shapely.from_wkb(wkb, on_invalid="ignore"), meta.get("crs")
     doc = _json_document(path)
     codes, names, geoms = [], [], []
     for feat in doc["features"]:

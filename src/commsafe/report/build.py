@@ -7,17 +7,32 @@ skipped); compute and lay out the document (:func:`commsafe.report.assemble.asse
 interactive ``atlas.html`` (:mod:`commsafe.atlas`); write
 ``manifest.json`` and ``changes-since-last-build.md``.
 
-Everything is written into a temporary folder beside the output, which replaces
-``<out>/<assessment-id>/`` only when the whole build succeeded: a failed build leaves the
-previous outputs as they were. Apart from the manifest's ``built_at``, the same inputs give
-the same bytes in every table and in the manifest.
+Everything is written into a hidden temporary folder beside the output
+(``<out>/.<assessment-id>.building-<pid>-<random>``), which takes the place of
+``<out>/<assessment-id>/`` only when the whole build succeeded, in one atomic step (on Linux
+the two folders are exchanged with ``renameat2(RENAME_EXCHANGE)``; elsewhere the previous
+folder is renamed aside to ``.<assessment-id>.previous-<pid>`` for the instant of the second
+rename). A failed or killed build leaves the previous outputs as they were; the hidden folders
+a killed build leaves behind are removed (or, for a previous build renamed aside, put back)
+by the next build into the same folder. ``findings.csv`` is replaced atomically too.
+
+The store is opened for writing only while new inputs are loaded (waiting, like a reader,
+while another process holds it: ``COMMSAFE_WAIT``), then read-only for the measures and the
+documents, so other readers are not kept waiting by the long part of a build. Apart from the
+manifest's ``built_at``, the same inputs give the same bytes in every table and in the
+manifest.
 """
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import functools
 import os
+import re
 import shutil
+import signal
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -27,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from commsafe.disclosure import DisclosureRules
-from commsafe.errors import CommsafeError, InputError
+from commsafe.errors import CommsafeError, InputError, StoreInUseError
 from commsafe.outputs.manifest import source_date
 from commsafe.spec import Spec, load_spec
 
@@ -122,37 +137,17 @@ def build(spec_path: Path | str, out: Path | str, *, store_path: Path | str,
     _check_writable(out)
     registers = _registers(spec)
     final = out / assessment_id(spec, kind)
+    _clean_stale(final)
     notes = list(spec.notes)
     loaded: dict[str, int] = {}
-    with open_store(store_path) as store:
-        begin("reference")
-        if spec.reference:
-            from commsafe.reference.loader import load_reference
-
-            recs = load_reference(store, list(spec.reference))
-            loaded["reference files loaded"] = sum(r.status == "loaded" for r in recs)
-            loaded["reference files already in the store"] = sum(
-                r.status != "loaded" for r in recs)
+    begin("reference")
+    if spec.reference or spec.police_uk or spec.datasets:
+        with _open_waiting(Path(store_path)) as store:
+            _load_inputs(store, spec, begin, loaded)
+    else:
         begin("police.uk")
-        if spec.police_uk:
-            from commsafe.store.ingest import ingest
-
-            res = ingest(store, list(spec.police_uk))
-            if res.failures:
-                first = res.failures[0]
-                raise InputError(f"{len(res.failures)} police.uk file(s) could not be loaded; "
-                                 f"the first: {first.path}: {first.message}")
-            loaded["police.uk rows loaded"] = sum(r.rows_loaded for r in res.loads
-                                                  if r.status in ("loaded", "revised"))
-            loaded["police.uk files already in the store"] = sum(
-                r.status not in ("loaded", "revised") for r in res.loads)
         begin("partner data")
-        if spec.datasets:
-            from commsafe.sources.mapped import load_dataset
-
-            for ds in spec.datasets:
-                rec = load_dataset(store, ds.data, ds.mapping)
-                loaded[f"{ds.data.name} rows loaded"] = rec.rows_loaded
+    with open_store(store_path, read_only=True) as store:
         begin("measures")
         from commsafe.findings import findings_file_text, read_findings_file
         from commsafe.report.assemble import assemble
@@ -164,7 +159,7 @@ def build(spec_path: Path | str, out: Path | str, *, store_path: Path | str,
         base = spec.path.parent if spec.path else Path.cwd()
         findings_path = base / FINDINGS_FILE
         analyst = read_findings_file(findings_path)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.building-", dir=out))
+        tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}{_BUILDING}{os.getpid()}-", dir=out))
         tmp.chmod(0o755)  # mkdtemp makes it private; a published build is readable (umask)
         try:
             pub = Publisher(tmp, rules, workers=workers)
@@ -178,11 +173,44 @@ def build(spec_path: Path | str, out: Path | str, *, store_path: Path | str,
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-    findings_path.write_text(findings_file_text(assembled.findings, analyst), encoding="utf-8")
+    _write_atomically(findings_path, findings_file_text(assembled.findings, analyst))
     _replace(tmp, final)
     begin("")
     files = {k: final / v.relative_to(tmp) for k, v in files.items()}
     return BuildResult(final, files, timings, notes, loaded, findings_path, changes)
+
+
+def _load_inputs(store: Any, spec: Spec, begin: Callable[[str], None],
+                 loaded: dict[str, int]) -> None:
+    """Load the spec's reference files, police.uk files and partner data sets that are new
+    (each loader skips, by checksum, what is already in the store)."""
+    if spec.reference:
+        from commsafe.reference.loader import load_reference
+
+        recs = load_reference(store, list(spec.reference))
+        loaded["reference files loaded"] = sum(r.status == "loaded" for r in recs)
+        loaded["reference files already in the store"] = sum(
+            r.status != "loaded" for r in recs)
+    begin("police.uk")
+    if spec.police_uk:
+        from commsafe.store.ingest import ingest
+
+        res = ingest(store, list(spec.police_uk))
+        if res.failures:
+            first = res.failures[0]
+            raise InputError(f"{len(res.failures)} police.uk file(s) could not be loaded; "
+                             f"the first: {first.path}: {first.message}")
+        loaded["police.uk rows loaded"] = sum(r.rows_loaded for r in res.loads
+                                              if r.status in ("loaded", "revised"))
+        loaded["police.uk files already in the store"] = sum(
+            r.status not in ("loaded", "revised") for r in res.loads)
+    begin("partner data")
+    if spec.datasets:
+        from commsafe.sources.mapped import load_dataset
+
+        for ds in spec.datasets:
+            rec = load_dataset(store, ds.data, ds.mapping)
+            loaded[f"{ds.data.name} rows loaded"] = rec.rows_loaded
 
 
 def _data_date(store: Any) -> date:
@@ -277,11 +305,129 @@ def _write_manifest(store: Any, root: Path, final: Path, spec: Spec, kind: str, 
     return count
 
 
+def _kill_point(stage: str) -> None:
+    """Test hook: COMMSAFE_TEST_KILL=<stage> makes the build kill -9 itself on reaching that
+    stage (``build-after-swap``: the new folder is in place, the old one not yet
+    removed): a real crash at a chosen point."""
+    if os.environ.get("COMMSAFE_TEST_KILL", "").partition(":")[0] == stage:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # a folder of this pid was left by an earlier process of the same number
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def _clean_stale(final: Path) -> None:
+    """Tidy what killed builds of ``final`` left in its folder: a previous build renamed aside
+    while the new one was put in place is put back when ``final`` is missing, and temporary
+    folders of builds whose process is gone are removed (those of a build still running are
+    left alone)."""
+    pattern = re.compile(re.escape(f".{final.name}") + rf"(?:{re.escape(_BUILDING)}|"
+                         rf"{re.escape(_PREVIOUS)})(\d+)(?:-.*)?$")
+    try:
+        entries = sorted(final.parent.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        m = pattern.match(entry.name)
+        if not m or not entry.is_dir() or _alive(int(m.group(1))):
+            continue
+        if _PREVIOUS in entry.name and not final.exists():
+            try:
+                entry.rename(final)
+                continue
+            except OSError:
+                pass
+        shutil.rmtree(entry, ignore_errors=True)
+
+
+def _open_waiting(path: Path) -> Any:
+    """Open the store for writing; while another process holds it, say so once and wait as a
+    reader does (``COMMSAFE_WAIT`` seconds, default 60), then give up with the lock message."""
+    from commsafe.store import _reader_wait, open_store
+
+    deadline = time.monotonic() + _reader_wait()
+    said = False
+    while True:
+        try:
+            return open_store(path)
+        except StoreInUseError as exc:
+            if time.monotonic() >= deadline:
+                raise
+            if not said:
+                sys.stderr.write(f"note: {exc.holder_text} is using {path}; waiting for it to "
+                                 "finish (COMMSAFE_WAIT sets how long; Ctrl-C stops)\n")
+                sys.stderr.flush()
+                said = True
+            time.sleep(0.25)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write ``path`` through a temporary file beside it and an atomic rename: a crash
+    leaves the old file or the new one, never half of one."""
+    for stale in path.parent.glob(f".{path.name}.writing-*"):  # left by a killed build
+        pid = stale.name.rpartition("-")[2]
+        if pid.isdigit() and not _alive(int(pid)):
+            stale.unlink(missing_ok=True)
+    tmp = path.with_name(f".{path.name}.writing-{os.getpid()}")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+_BUILDING = ".building-"
+_PREVIOUS = ".previous-"
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one atomic step (Linux ``renameat2(RENAME_EXCHANGE)``); False when
+    the system or file system cannot, so that the caller falls back to two renames."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    fn.restype = ctypes.c_int
+    if fn(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(b))
+
+
 def _replace(tmp: Path, final: Path) -> None:
-    """Put the finished build in place of the previous one (renames, not copies)."""
+    """Put the finished build in place of the previous one (renames, not copies). Where the
+    system can, the two folders are exchanged atomically, so ``final`` is at every instant
+    either the whole previous build or the whole new one; the previous build, now under the
+    temporary name, is then removed (by the next build if this process dies first)."""
+    try:
+        if final.exists() and _exchange(tmp, final):
+            _kill_point("build-after-swap")
+            shutil.rmtree(tmp, ignore_errors=True)
+            return
+    except OSError as exc:
+        raise CommsafeError(f"{final}: could not put the new build in place ({exc}); the "
+                            "previous outputs are unchanged") from None
     old = None
     if final.exists():
-        old = final.with_name(f".{final.name}.previous-{os.getpid()}")
+        old = final.with_name(f".{final.name}{_PREVIOUS}{os.getpid()}")
         if old.exists():
             shutil.rmtree(old)
         final.rename(old)
@@ -292,5 +438,6 @@ def _replace(tmp: Path, final: Path) -> None:
             old.rename(final)
         raise CommsafeError(f"{final}: could not put the new build in place ({exc}); the "
                             "previous outputs are unchanged") from None
+    _kill_point("build-after-swap")
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)

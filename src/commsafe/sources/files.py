@@ -49,7 +49,7 @@ class Skipped:
 
 # What reading a damaged, encrypted or oddly compressed zip member can raise.
 _ZIP_READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError,
-                    NotImplementedError, OSError)
+                    NotImplementedError, OSError, ValueError)  # ValueError: a corrupt offset
 
 
 def _file_reader(p: Path) -> Callable[[], bytes]:
@@ -80,7 +80,7 @@ def _member_reader(archive: bytes | Path, member: str, display: str) -> Callable
         src = io.BytesIO(archive) if isinstance(archive, bytes) else archive
         try:
             zf = zipfile.ZipFile(src)
-        except (zipfile.BadZipFile, OSError) as exc:
+        except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
             raise InputError(
                 f"{display}: cannot open the zip archive again ({exc}). Download it again."
             ) from None
@@ -103,7 +103,7 @@ def _walk_zip(display: str, source: bytes | Path, depth: int,
     found ``inside`` a folder or another zip, it becomes one failing input instead."""
     try:
         zf = zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source)
-    except (zipfile.BadZipFile, EOFError, OSError):
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError):
         error = InputError(
             f"{display}: not a readable zip archive (it may be truncated). "
             "Download it again, or unzip it and give the folder."

@@ -256,6 +256,11 @@ def read_mapping(path: Path | str) -> Mapping:
     if not isinstance(columns, dict) or not all(isinstance(v, str) for v in columns.values()):
         raise _mapping_error(p, "[columns] must map each field to a header, e.g. "
                              "attendance_datetime = \"Arrival date\".")
+    for section in ("formats", "codes", "age_bands"):
+        if not isinstance(doc.get(section, {}), dict):
+            raise _mapping_error(p, f"{section} must be a table ([{section}]) of fields, not "
+                                 f"{type(doc[section]).__name__}; see docs/datasets.md for "
+                                 "examples.")
     for key in (*columns, *doc.get("formats", {}), *doc.get("codes", {}),
                 *doc.get("age_bands", {})):
         if key not in spec.fields:

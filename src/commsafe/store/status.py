@@ -87,11 +87,12 @@ def store_status(store: Store) -> dict[str, Any]:
                      / count(*) FILTER (e.pfa_code IS NOT NULL), 2) AS outside_pct
         FROM events e JOIN home h USING (force) GROUP BY ALL ORDER BY e.force""")
     rejects = _rows(store, """
-        SELECT l.kind, r.reason, count(*) AS rows, any_value(r.detail) AS example
-        FROM rejects r JOIN loads l USING (load_id) GROUP BY ALL ORDER BY rows DESC""")
+        SELECT l.kind, r.reason, count(*) AS rows, min(r.detail) AS example
+        FROM rejects r JOIN loads l USING (load_id) GROUP BY ALL
+        ORDER BY rows DESC, l.kind, r.reason""")
     repeated_ids = _rows(store, """
         SELECT force, count(*) AS crime_ids, sum(n) AS rows, max(n) AS max_rows_per_id,
-               any_value(event_id) AS example
+               min(event_id) AS example
         FROM (SELECT force, event_id, count(*) AS n FROM events
               WHERE event_id IS NOT NULL GROUP BY ALL HAVING count(*) > 1)
         GROUP BY force ORDER BY force""")
