@@ -417,3 +417,28 @@ def test_an_unclosed_quote_in_a_street_file_names_the_lines() -> None:
     assert bad.line_number == 3
     assert "closing quote is missing" in bad.detail
     assert "lines 3 to 21 (19 lines) were read as one record" in bad.detail
+
+
+def test_a_1_mb_cell_loads_on_either_parser_path() -> None:
+    """A closed 1 MB Location loads the same whether the file takes the fast (Arrow) path or,
+    because another row holds a quoted newline, the exact (csv module) path; a cell past
+    MAX_CELL is refused on both, naming its line."""
+    header = ",".join(STREET_HEADER)
+    row = "c{},2024-01,A,A,0.1,52.1,{},E01,N,Burglary,,"
+    big = "X" * 1_000_000
+    plain = "\n".join([header, row.format(1, big), row.format(2, "y")]).encode()
+    newline = "\n".join([header, row.format(1, big), row.format(2, '"a\nb"')]).encode()
+    fast = police_uk.parse(plain, "2024-01-x-street.csv")
+    exact = police_uk.parse(newline, "2024-01-x-street.csv")
+    assert fast.fast and not exact.fast
+    for parsed in (fast, exact):
+        assert not parsed.rejects and parsed.table.num_rows == 2
+        assert parsed.table.column("location").to_pylist()[0] == big
+    assert exact.table.column("location").to_pylist()[1] == "a\nb"
+    huge = "X" * (police_uk.MAX_CELL + 1)
+    for tail in ("y", '"a\nb"'):
+        data = "\n".join([header, row.format(1, "x"), row.format(2, huge),
+                          row.format(3, tail)]).encode()
+        with pytest.raises(FileFormatError, match=r"x-street\.csv line 3: .*more than "
+                           r"16,777,216 characters"):
+            police_uk.parse(data, "2024-01-x-street.csv")

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from numbers import Number
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from commsafe.errors import InputError
@@ -44,7 +45,9 @@ from commsafe.hierarchy import OffenceGroup, descendants, find_group, find_marke
 __all__ = [
     "DEFAULT_PROTECTED",
     "DisclosureRules",
+    "Plan",
     "Suppressed",
+    "protect",
     "recoverable",
     "recoverable_cells",
     "suppress",
@@ -269,18 +272,6 @@ def _check_lines(lines: Sequence[_Line], values: Mapping[Cell, float]) -> None:
             )
 
 
-def _complement(line: _Line, hidden: set[Cell], values: Mapping[Cell, float]) -> Cell:
-    """The cell to suppress alongside a line's single suppressed cell."""
-    order = {cell: i for i, cell in enumerate(line.cells)}
-    candidates = [cell for cell in line.cells if cell not in hidden]
-
-    def key(cell: Cell) -> tuple[bool, bool, float, int]:
-        # Prefer members over the total, non-zero cells over zeros, then the smallest.
-        return (cell == line.total, values[cell] == 0, values[cell], order[cell])
-
-    return min(candidates, key=key)
-
-
 def suppress(
     table: pd.DataFrame,
     *,
@@ -318,15 +309,9 @@ def suppress(
                 if 0 < values[(label, column)] < rules.threshold:
                     primary.add((label, column))
 
-    hidden = set(primary)
-    changed = True
-    while changed:
-        changed = False
-        for line in lines:
-            if sum(cell in hidden for cell in line.cells) == 1:
-                hidden.add(_complement(line, hidden, values))
-                changed = True
-    secondary = hidden - primary
+    plan = protect(values, [(line.total, line.members) for line in lines], primary)
+    hidden: set[Cell] = {c for c in plan.primary | plan.secondary}  # type: ignore[misc]
+    secondary: set[Cell] = {c for c in plan.secondary}  # type: ignore[misc]
 
     derived_cells: set[Cell] = set()
     changed = True
@@ -356,6 +341,177 @@ def suppress(
         "cell(s) computed from suppressed counts.",
     ]
     return Suppressed(frame=frame, suppressed=hidden | derived_cells, primary=primary, notes=notes)
+
+
+# --------------------------------------------------------------------------- linked cells
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Which cells of a system of linked counts to withhold (:func:`protect`)."""
+
+    primary: frozenset[Hashable]
+    """Small protected counts."""
+    secondary: frozenset[Hashable]
+    """Cells withheld so that no primary cell can be worked out."""
+    exposed: frozenset[Hashable]
+    """Primary cells still determined by the published cells: only when every cell that
+    could hide them is a known (published elsewhere) total. Normally empty."""
+    unchecked: int = 0
+    """Hidden cells in groups too large for the exact check (protected by the one-equation
+    rule only)."""
+
+
+def protect(values: Mapping[Any, float], lines: Sequence[tuple[Hashable,
+            Sequence[Hashable]]], primary: Iterable[Hashable], *,
+            known: Iterable[Hashable] = (), exact_limit: int = 1500) -> Plan:
+    """Withhold ``primary`` cells and enough others that none can be worked out from the
+    cells published.
+
+    ``values`` holds every cell's true count; each line ``(total, members)`` says
+    ``values[total] == sum(values[m] for m in members)`` (a table's total row, an area's All
+    crime over its crime types, a ward over its LSOAs, a year over its months…), across
+    whatever tables publish the cells. ``known`` cells are published elsewhere and are never
+    withheld (a partnership's total in the document).
+
+    1. **One equation at a time**: while a line has exactly one withheld cell, withhold one
+       more of it: a member rather than the total, a non-zero count rather than a zero, the
+       smallest, then the first in the line (sweeping the lines in order, so the result is
+       the same every time).
+    2. **Every equation together**: a withheld cell is still worked out when it is fixed by
+       a combination of lines (in a table with row and column totals, a cell that lies on
+       no cycle of withheld cells is). For each connected group of withheld cells of at most
+       ``exact_limit`` cells, a primary cell is fixed exactly when every vector of the null
+       space of the group's equations is zero there; one more cell of a line through it is
+       then withheld, and both steps run again.
+    """
+    known_set = set(known)
+    all_lines = [(t, tuple(m)) for t, m in lines]
+    by_cell: dict[Hashable, list[int]] = {}
+    for k, (t, members) in enumerate(all_lines):
+        for c in (t, *members):
+            by_cell.setdefault(c, []).append(k)
+    first = set(primary)
+    hidden: set[Hashable] = set()
+    count = [0] * len(all_lines)
+
+    def hide(cell: Hashable) -> None:
+        if cell not in hidden:
+            hidden.add(cell)
+            for k in by_cell.get(cell, ()):
+                count[k] += 1
+
+    def candidates(k: int) -> list[Hashable]:
+        t, members = all_lines[k]
+        cells = (t, *members)
+        order = {c: i for i, c in enumerate(cells)}
+        free = [c for c in cells if c not in hidden and c not in known_set]
+        return sorted(free, key=lambda c: (c == t, values[c] == 0, values[c], order[c]))
+
+    def close() -> None:
+        changed = True
+        while changed:
+            changed = False
+            for k in range(len(all_lines)):
+                if count[k] == 1:
+                    free = candidates(k)
+                    if free:
+                        hide(free[0])
+                        changed = True
+
+    def nearest_free(cell: Hashable) -> Hashable | None:
+        """A cell to withhold for a fixed ``cell``: from a line through it, else from a line
+        through the withheld cells nearest it (breadth first), the first choice of that
+        line."""
+        seen, frontier = {cell}, [cell]
+        while frontier:
+            nxt: list[Hashable] = []
+            for c in frontier:
+                for k in by_cell.get(c, ()):
+                    free = candidates(k)
+                    if free:
+                        return free[0]
+                    t, members = all_lines[k]
+                    for d in (t, *members):
+                        if d in hidden and d not in seen:
+                            seen.add(d)
+                            nxt.append(d)
+            frontier = nxt
+        return None
+
+    for cell in sorted(first, key=repr):
+        hide(cell)
+    close()
+    unchecked = 0
+    stuck: set[Hashable] = set()
+    while True:
+        fixed, unchecked = _determined(all_lines, by_cell, hidden, first, exact_limit)
+        fixed -= stuck
+        if not fixed:
+            break
+        for cell in sorted(fixed, key=repr):
+            free = nearest_free(cell)
+            if free is None:
+                stuck.add(cell)
+                continue
+            hide(free)
+        close()
+    exposed = frozenset(c for c in stuck if c in first)
+    return Plan(frozenset(first), frozenset(hidden - first), exposed, unchecked)
+
+
+def _determined(lines: Sequence[tuple[Hashable, Sequence[Hashable]]],
+                by_cell: Mapping[Hashable, Sequence[int]], hidden: set[Hashable],
+                targets: set[Hashable], limit: int) -> tuple[set[Hashable], int]:
+    """The ``targets`` a reader can work out from the lines, each connected group of hidden
+    cells (cells sharing a line) solved exactly; and how many hidden cells were in groups
+    over ``limit`` cells, left unchecked."""
+    from scipy.linalg import null_space  # lazy on purpose: scipy.linalg costs the CLI's start
+
+    parent: dict[Hashable, Hashable] = {c: c for c in hidden}
+
+    def find(c: Hashable) -> Hashable:
+        while parent[c] != c:
+            parent[c] = parent[parent[c]]
+            c = parent[c]
+        return c
+
+    touched: set[int] = set()
+    for c in hidden:
+        touched.update(by_cell.get(c, ()))
+    for k in touched:
+        t, members = lines[k]
+        inside = [c for c in (t, *members) if c in hidden]
+        for c in inside[1:]:
+            a, b = find(inside[0]), find(c)
+            if a != b:
+                parent[a] = b
+    groups: dict[Hashable, list[Hashable]] = {}
+    for c in hidden:
+        groups.setdefault(find(c), []).append(c)
+    fixed: set[Hashable] = set()
+    unchecked = 0
+    for cells in groups.values():
+        if not any(c in targets for c in cells):
+            continue
+        if len(cells) > limit:
+            unchecked += len(cells)
+            continue
+        index = {c: i for i, c in enumerate(sorted(cells, key=repr))}
+        rows = sorted({k for c in cells for k in by_cell.get(c, ())})
+        eq = np.zeros((len(rows), len(index)))
+        for r, k in enumerate(rows):
+            t, members = lines[k]
+            if t in index:
+                eq[r, index[t]] += 1.0
+            for m in members:
+                if m in index:
+                    eq[r, index[m]] -= 1.0
+        basis = null_space(eq) if len(rows) else np.eye(len(index))
+        for c, i in index.items():
+            if c in targets and (basis.shape[1] == 0 or np.abs(basis[i]).max() < 1e-9):
+                fixed.add(c)
+    return fixed, unchecked
 
 
 # --------------------------------------------------------------------------- the attack

@@ -248,3 +248,11 @@ def test_boundaries_with_a_ring_not_closed(tmp_path: Path) -> None:
                 ["reference", "load", f"@{rel}", "-q"], ["bad_geometry"], names=(rel,))
     result = run_case(case, tmp_path, tmp_path / "s.duckdb")
     assert result.ok, result.describe()
+
+
+def test_a_zip_whose_member_names_run_into_other_headers(tmp_path: Path) -> None:
+    """Seed police_zip:2467 of `make fuzz`: a corrupt central directory gives one member
+    named '…street.csvPK\\x01\\x02…'; it was skipped as 'not a CSV file' with exit 0, losing
+    the three CSVs the archive holds. The archive is now refused as unreadable, named."""
+    result = run_case(generate("police_zip", 2467), tmp_path, tmp_path / "s.duckdb")
+    assert result.ok and result.outcome == "clean_error", result.describe()

@@ -13,13 +13,20 @@ from typing import Any
 
 from commsafe.errors import InputError
 
-__all__ = ["MAX_COUNT", "InputFile", "Skipped", "csv_line", "find_inputs", "parse_count",
-           "table_rows"]
+__all__ = ["MAX_CELL", "MAX_COUNT", "InputFile", "Skipped", "csv_line", "find_inputs",
+           "parse_count", "table_rows"]
 
 MAX_ZIP_DEPTH = 3
 #: the largest count of events a counts or partner file may give (far above any real one;
 #: a float64 holds every whole number up to 2**53 exactly)
 MAX_COUNT = 10**12
+#: the longest cell (characters) any CSV reader takes, on every parser path alike: a closed
+#: quoted cell up to this length loads whether or not the file also holds a quoted newline
+#: (which sends police.uk files to the csv module); a longer one is refused naming its line.
+MAX_CELL = 16 * 1024 * 1024
+# The csv module's own limit (128 KiB) is process-wide state; raising it once here, where
+# every reader of CSV text imports from, makes all of them agree with the Arrow parser.
+csv.field_size_limit(max(csv.field_size_limit(), MAX_CELL))
 
 
 def csv_line(fields: Sequence[str]) -> str:
@@ -103,6 +110,12 @@ def _walk_zip(display: str, source: bytes | Path, depth: int,
     found ``inside`` a folder or another zip, it becomes one failing input instead."""
     try:
         zf = zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source)
+        # a damaged central directory runs one member's name into the next header's bytes
+        # ("a.csvPK\x01\x02…"): the archive's list of members cannot be trusted
+        if any("PK\x01\x02" in i.filename or any(ord(ch) < 32 for ch in i.filename)
+               for i in zf.infolist()):
+            zf.close()
+            raise zipfile.BadZipFile("member names run into other headers")
     except (zipfile.BadZipFile, EOFError, OSError, ValueError):
         error = InputError(
             f"{display}: not a readable zip archive (it may be truncated). "
@@ -232,7 +245,7 @@ def table_rows(path: Path, *, header_hint: str, data: bytes | None = None
 
 def _next_record(reader: Any, path: Path) -> list[str] | None:
     """The next record of ``reader`` (None at the end); FileFormatError naming the line for
-    what the csv module refuses: a field over its size limit (128 KiB), usually the rest of
+    what the csv module refuses: a field over MAX_CELL characters, usually the rest of
     the file swallowed by a quote that is never closed."""
     from commsafe.errors import FileFormatError, where
 

@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from commsafe.errors import FileFormatError
-from commsafe.sources.files import csv_line
+from commsafe.sources.files import MAX_CELL, csv_line
 from commsafe.store.loads import Reject
 
 __all__ = [
@@ -279,6 +279,9 @@ def _parse_fast(data: bytes, path: str, schema: Schema, header: list[str],
         return None
     if invalid:
         return None
+    if len(data) > MAX_CELL and any(
+            (pc.max(pc.utf8_length(c)).as_py() or 0) > MAX_CELL for c in table.columns):
+        return None  # a cell past the limit: the exact parser refuses it, naming the line
     octets = np.frombuffer(data, np.uint8)
     lines = int(np.count_nonzero(octets == 10)) + (0 if data.endswith(b"\n") else 1)
     if lines != table.num_rows + 1:
@@ -314,11 +317,12 @@ def _parse_exact(data: bytes, path: str, schema: Schema, header: list[str],
         except StopIteration:
             break
         except csv.Error as exc:
-            # e.g. a field running on for more than 128 KiB after an unclosed quote
+            # a cell longer than MAX_CELL, usually the rest of the file run on after a quote
+            # that is never closed
             raise FileFormatError(
-                f"{path} line {start_line}: cannot read the record starting here ({exc}); a "
-                "quoted field probably lacks its closing quote. Fix the line, or re-download "
-                "the file."
+                f"{path} line {start_line}: cannot read the record starting here ({exc}): a "
+                f"cell holds more than {MAX_CELL:,} characters, so a quoted field probably "
+                "lacks its closing quote. Fix the line, or re-download the file."
             ) from None
         prev_line = reader.line_num
         if not fields:
