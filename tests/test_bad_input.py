@@ -312,9 +312,24 @@ def test_unclosed_quote_over_a_large_file(store: Store, tmp_path: Path) -> None:
     rows = [row(i) for i in range(1, 1500)]
     rows[10] = row(11, location='"On or near Market Street')  # never closed
     path = write(tmp_path, NAME, street(*rows))
-    # the rest of the file becomes one field, longer than the csv module allows
+    # the rest of the file becomes one record (under MAX_CELL characters): one reject that
+    # says where the quote opens and which lines it took in; the rows before it load
+    rec = one_load(ingest(store, [path]))
+    assert (rec.rows_read, rec.rows_loaded, rec.rows_rejected) == (11, 10, 1)
+    (rj,) = rec.rejects
+    assert (rj.reason, rj.line_number) == ("wrong_field_count", 12)
+    assert "closing quote is missing, so lines 12 to 1500" in rj.detail
+    assert events(store) == 10
+
+
+def test_a_cell_over_the_limit_fails_naming_its_line(store: Store, tmp_path: Path) -> None:
+    from commsafe.sources.files import MAX_CELL
+
+    rows = [row(i) for i in range(1, 4)]
+    rows[1] = row(2, location="x" * (MAX_CELL + 1))
+    path = write(tmp_path, NAME, street(*rows))
     message = one_failure(ingest(store, [path]), path)
-    assert "line 12" in message and "closing quote" in message
+    assert "line 3" in message and "closing quote" in message and "16,777,216" in message
     assert events(store) == 0
 
 

@@ -22,6 +22,7 @@ from commsafe.report.model import Document, Paragraph, Section, Table
 from commsafe.sources import police_uk
 from commsafe.sources.counts import read_counts
 from commsafe.sources.mapped import load_dataset
+from commsafe.sources.files import MAX_CELL
 from commsafe.store import Store
 from commsafe.store.ingest import ingest
 
@@ -138,7 +139,7 @@ def test_odd_headers_are_file_format_errors(data: bytes) -> None:
 def test_counts_field_over_the_csv_limit(tmp_path: Path,
                                          capsys: pytest.CaptureFixture[str]) -> None:
     f = write_counts(tmp_path / "big.csv", [("Burglary", "2018/19", "3"),
-                                            ("x" * 200_000, "2018/19", "4")])
+                                            ("x" * (MAX_CELL + 1), "2018/19", "4")])
     with pytest.raises(FileFormatError) as err:
         read_counts(f)
     message = str(err.value)
@@ -149,7 +150,7 @@ def test_counts_field_over_the_csv_limit(tmp_path: Path,
 
 def test_partner_field_over_the_csv_limit(store: Store, tmp_path: Path) -> None:
     data, mapping = _partner(tmp_path, "C,P,N\nBurglary,2024 Q1,3\n"
-                             f"{'y' * 200_000},2024 Q1,4\n")
+                             f"{'y' * (MAX_CELL + 1)},2024 Q1,4\n")
     with pytest.raises(FileFormatError) as err:
         load_dataset(store, data, mapping)
     assert "counts.csv" in str(err.value) and "line 3" in str(err.value)

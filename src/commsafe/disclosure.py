@@ -16,7 +16,9 @@ work them out again from the totals printed beside them.
   If a line has exactly one suppressed cell, that cell is the total minus the rest and can be
   recovered, so the smallest other non-suppressed cell of the line is suppressed too (a
   non-zero, non-total cell if there is one: the total stays published). This repeats until no
-  line has exactly one suppressed cell, because row and column lines interact.
+  line has exactly one suppressed cell, because row and column lines interact; then all the
+  lines are solved together and more cells are suppressed while a primary cell is still fixed
+  by a combination of them (:func:`protect`, which takes any system of linked cells).
   Secondarily suppressed cells show :attr:`DisclosureRules.secondary_mark` (``"[c]"``, the GSS
   shorthand for *confidential*), since they are not necessarily below the threshold; set it to
   the primary mark to show one symbol for both.
