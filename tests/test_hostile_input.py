@@ -21,8 +21,8 @@ from commsafe.report.docx import write_docx
 from commsafe.report.model import Document, Paragraph, Section, Table
 from commsafe.sources import police_uk
 from commsafe.sources.counts import read_counts
-from commsafe.sources.mapped import load_dataset
 from commsafe.sources.files import MAX_CELL
+from commsafe.sources.mapped import load_dataset
 from commsafe.store import Store
 from commsafe.store.ingest import ingest
 
