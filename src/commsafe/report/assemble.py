@@ -243,6 +243,8 @@ def _change_rows(ctx: _Context, categories: Sequence[str], before: Period | None
     frame.attrs["like_for_like"] = (
         f" (Like for like: the {cmp.months} months both periods have data for.)"
         if cmp.partial and cmp.data else "")
+    frame.attrs["like_for_like_short"] = (f" (The same {cmp.months} months.)"
+                                          if cmp.partial and cmp.data else "")
     return frame
 
 
@@ -542,8 +544,10 @@ def _change_table(ctx: _Context, sec: Section) -> tuple[Table, pd.DataFrame]:
         total_rows=[ALL_CRIME], derived=_derived_of(pair, pair),
         emphasis=[c == ALL_CRIME for c in frame["category"]],
         notes=[frame.attrs["comparison"],
-               f"Average: of the {years} earlier period(s) with data, of the "
-               f"{HISTORY_YEARS} before {ctx.assessed_name}.",
+               (f"Average: of the {years} earlier periods with data, of the "
+                f"{HISTORY_YEARS} before {ctx.assessed_name}." if years != 1 else
+                f"Average: the only earlier period with data, of the {HISTORY_YEARS} "
+                f"before {ctx.assessed_name}."),
                f"'No calc': % change not given when the earlier count is below "
                f"{spec.min_base}.", "Significance: exact conditional test, p < 0.05."])
     if frame.attrs["partial"]:
@@ -577,7 +581,9 @@ def _change_findings(ctx: _Context, frame: pd.DataFrame, table: Table, *,
                                average_years=years or None, min_base=spec.min_base,
                                unit=str(frame.attrs.get("unit", "year")),
                                recording_break=stepped)
-        text += str(frame.attrs.get("like_for_like", ""))
+        # the like-for-like months in full on the first sentence, shortly on the others
+        text += (str(frame.attrs.get("like_for_like", "")) if not out
+                 else str(frame.attrs.get("like_for_like_short", "")))
         out.append(Finding(f"{prefix}:{slug(str(r['category']))}:{section}", text, table.id,
                            "break" if stepped else "change", section,
                            score=change_score(int(a), int(b), float(r["p_value"]),
