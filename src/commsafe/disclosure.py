@@ -36,7 +36,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from numbers import Number
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -312,8 +312,8 @@ def suppress(
                     primary.add((label, column))
 
     plan = protect(values, [(line.total, line.members) for line in lines], primary)
-    hidden: set[Cell] = {c for c in plan.primary | plan.secondary}  # type: ignore[misc]
-    secondary: set[Cell] = {c for c in plan.secondary}  # type: ignore[misc]
+    secondary = cast(set[Cell], set(plan.secondary))
+    hidden = cast(set[Cell], set(plan.primary)) | secondary
 
     derived_cells: set[Cell] = set()
     changed = True
@@ -468,6 +468,8 @@ def _determined(lines: Sequence[tuple[Hashable, Sequence[Hashable]]],
     """The ``targets`` a reader can work out from the lines, each connected group of hidden
     cells (cells sharing a line) solved exactly; and how many hidden cells were in groups
     over ``limit`` cells, left unchecked."""
+    if not targets & hidden:  # nothing small withheld (most tables): nothing to solve
+        return set(), 0
     from scipy.linalg import null_space  # lazy on purpose: scipy.linalg costs the CLI's start
 
     parent: dict[Hashable, Hashable] = {c: c for c in hidden}

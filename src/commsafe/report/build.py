@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from commsafe.disclosure import DisclosureRules
-from commsafe.errors import CommsafeError, InputError, StoreInUseError
+from commsafe.errors import CommsafeError, InputError
 from commsafe.outputs.manifest import source_date
 from commsafe.spec import Spec, load_spec
 
@@ -142,7 +142,7 @@ def build(spec_path: Path | str, out: Path | str, *, store_path: Path | str,
     loaded: dict[str, int] = {}
     begin("reference")
     if spec.reference or spec.police_uk or spec.datasets:
-        with _open_waiting(Path(store_path)) as store:
+        with open_store(store_path, wait=True) as store:  # wait for another writer
             _load_inputs(store, spec, begin, loaded)
     else:
         begin("police.uk")
@@ -347,27 +347,6 @@ def _clean_stale(final: Path) -> None:
             except OSError:
                 pass
         shutil.rmtree(entry, ignore_errors=True)
-
-
-def _open_waiting(path: Path) -> Any:
-    """Open the store for writing; while another process holds it, say so once and wait as a
-    reader does (``COMMSAFE_WAIT`` seconds, default 60), then give up with the lock message."""
-    from commsafe.store import _reader_wait, open_store
-
-    deadline = time.monotonic() + _reader_wait()
-    said = False
-    while True:
-        try:
-            return open_store(path)
-        except StoreInUseError as exc:
-            if time.monotonic() >= deadline:
-                raise
-            if not said:
-                sys.stderr.write(f"note: {exc.holder_text} is using {path}; waiting for it to "
-                                 "finish (COMMSAFE_WAIT sets how long; Ctrl-C stops)\n")
-                sys.stderr.flush()
-                said = True
-            time.sleep(0.25)
 
 
 def _write_atomically(path: Path, text: str) -> None:

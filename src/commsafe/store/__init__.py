@@ -174,11 +174,14 @@ def _reader_wait() -> float:
                          "unset it.") from None
 
 
-def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
-    """Open the DuckDB file. A reader finding it locked by a writer waits (up to
-    :func:`_reader_wait` seconds, saying so once on standard error) and then sees the state
-    the writer committed; a writer, or a reader whose wait runs out, gets StoreInUseError."""
-    if not read_only:
+def _connect(path: Path, read_only: bool,
+             wait: bool | None = None) -> duckdb.DuckDBPyConnection:
+    """Open the DuckDB file. Finding it locked by another process, a caller that ``wait``s
+    (every reader; a build's writer) waits up to :func:`_reader_wait` seconds, saying so once
+    on standard error, and then sees the state the holder committed; a writer that does not
+    wait, or one whose wait runs out, gets StoreInUseError. ``wait`` defaults to
+    ``read_only``."""
+    if not (read_only if wait is None else wait):
         return _connect_once(path, read_only)
     deadline = time.monotonic() + _reader_wait()
     said = False
@@ -189,7 +192,7 @@ def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
             if time.monotonic() >= deadline:
                 raise
             if not said:
-                sys.stderr.write(f"note: {exc.holder_text} is writing to {path}; waiting for "
+                sys.stderr.write(f"note: {exc.holder_text} is using {path}; waiting for "
                                  "it to finish (COMMSAFE_WAIT sets how long; Ctrl-C stops)\n")
                 sys.stderr.flush()
                 said = True
@@ -230,8 +233,10 @@ def _connect_once(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
 
 
 def open_store(path: Path | str | None = None, *, read_only: bool = False,
-               create: bool = True) -> Store:
-    """Open (and create or migrate) the store at ``path``.
+               create: bool = True, wait: bool | None = None) -> Store:
+    """Open (and create or migrate) the store at ``path``. While another process holds it,
+    a reader waits (``COMMSAFE_WAIT``) and a writer is refused at once, unless ``wait``
+    says otherwise.
 
     Raises :class:`StoreInUseError` when another process writes to it,
     :class:`NotAStoreError` for a file that is not DuckDB and
@@ -248,7 +253,7 @@ def open_store(path: Path | str | None = None, *, read_only: bool = False,
             p.parent.mkdir(parents=True, exist_ok=True)
     elif p.is_dir():
         raise NotAStoreError(f"{p}: is a folder, not a store file. Give a file path with --store.")
-    con = _connect(p, read_only)
+    con = _connect(p, read_only, wait)
     try:
         version = _schema_version(con)
         if version > SCHEMA_VERSION:
